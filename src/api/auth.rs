@@ -1,0 +1,106 @@
+//! The credential extractor every `/api/v1` operation takes.
+//!
+//! `Authorized<R>` reads `Authorization` itself (one extractor for every scheme,
+//! rather than poem-openapi's scheme enum, which reports the wrong variant's error
+//! and swallows bad credentials, poem #726/#870), authenticates it through
+//! `service::authn`, and checks `R`'s permission before the handler runs. The
+//! permission is part of the handler's signature, so an operation cannot forget
+//! its check, and the check happens before any lookup of the resource.
+
+use std::marker::PhantomData;
+
+use poem::http::header::AUTHORIZATION;
+use poem::{Request, RequestBody};
+use poem_openapi::registry::{MetaSecurityScheme, Registry};
+use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
+
+use super::error::{ApiError, AuthOnly};
+use crate::domain::access::{Permission, Principal};
+use crate::error::Error;
+use crate::service::authn;
+use crate::state::AppState;
+
+/// Name of the Basic scheme in the OpenAPI document.
+pub const BASIC_SCHEME: &str = "basicAuth";
+
+/// What an operation needs, as a type.
+pub trait Requirement: Send + Sync + 'static {
+    /// `None`: any valid credential will do.
+    const PERMISSION: Option<Permission>;
+}
+
+macro_rules! requirements {
+    ($($(#[$doc:meta])* $name:ident => $perm:expr;)*) => {$(
+        $(#[$doc])*
+        pub struct $name;
+        impl Requirement for $name {
+            const PERMISSION: Option<Permission> = $perm;
+        }
+    )*};
+}
+
+requirements! {
+    /// Any valid credential (`/users/me`).
+    AnyCredential => None;
+    /// `users:read`: admins reading users.
+    UsersRead => Some(Permission::UsersRead);
+    /// `users:write`: admins changing users.
+    UsersWrite => Some(Permission::UsersWrite);
+}
+
+/// An authenticated caller allowed to perform `R`.
+pub struct Authorized<R: Requirement> {
+    pub principal: Principal,
+    _requirement: PhantomData<R>,
+}
+
+impl<'a, R: Requirement> ApiExtractor<'a> for Authorized<R> {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        registry.create_security_scheme(
+            BASIC_SCHEME,
+            MetaSecurityScheme {
+                ty: "http",
+                description: Some(
+                    "A latchkey user's username and password (off with `--no-basic-auth`).",
+                ),
+                name: None,
+                key_in: None,
+                scheme: Some("basic"),
+                bearer_format: None,
+                flows: None,
+                openid_connect_url: None,
+            },
+        );
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        vec![BASIC_SCHEME]
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        _body: &mut RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let state = req.data::<AppState>().ok_or_else(|| {
+            ApiError::<AuthOnly>::from(Error::Internal("AppState missing from the route".into()))
+        })?;
+        let header = req.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
+        let principal = authn::authenticate(state, header)
+            .await
+            .map_err(|e| ApiError::<AuthOnly>::from_error(e, state.config.basic_auth))?;
+        if let Some(needed) = R::PERMISSION {
+            principal
+                .require(needed)
+                .map_err(|d| ApiError::<AuthOnly>::from(Error::from(d)))?;
+        }
+        Ok(Authorized {
+            principal,
+            _requirement: PhantomData,
+        })
+    }
+}

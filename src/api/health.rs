@@ -1,0 +1,48 @@
+//! `/health` (liveness) and `/ready` (readiness), for orchestrators and tests.
+
+use poem::web::Data;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+
+use super::error::{ApiError, Readiness};
+use super::ApiTags;
+use crate::error::Error;
+use crate::state::AppState;
+
+#[derive(Debug, Object)]
+pub struct Status {
+    /// `ok` for `/health`, `ready` for `/ready`.
+    pub status: String,
+}
+
+pub struct HealthApi;
+
+#[OpenApi(tag = "ApiTags::Service")]
+impl HealthApi {
+    /// Liveness
+    ///
+    /// 200 whenever the process serves HTTP.
+    #[oai(path = "/health", method = "get", operation_id = "health")]
+    async fn health(&self) -> Json<Status> {
+        Json(Status {
+            status: "ok".into(),
+        })
+    }
+
+    /// Readiness
+    ///
+    /// 200 once start-up has finished and the store answers; 503 otherwise.
+    #[oai(path = "/ready", method = "get", operation_id = "ready")]
+    async fn ready(&self, state: Data<&AppState>) -> Result<Json<Status>, ApiError<Readiness>> {
+        if !state.is_ready() {
+            return Err(Error::Unavailable("start-up has not finished".into()).into());
+        }
+        state
+            .store
+            .check()
+            .map_err(|e| Error::Unavailable(format!("the store is not usable: {e}")))?;
+        Ok(Json(Status {
+            status: "ready".into(),
+        }))
+    }
+}

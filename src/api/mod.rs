@@ -1,0 +1,37 @@
+//! HTTP API: the only module that knows poem-openapi.
+//!
+//! One `#[OpenApi]` struct per tag, each operation with an explicit
+//! `operation_id` and an error type listing the statuses it really returns.
+//! Handlers authenticate through [`auth::Authorized`], call one service function
+//! and map the result; they never touch the store.
+
+pub mod auth;
+pub mod error;
+mod health;
+mod users;
+
+use poem_openapi::{OpenApiService, Tags};
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Liveness and readiness.
+    Service,
+    /// Users of latchkey itself: admin CRUD and the current caller.
+    Users,
+}
+
+/// The whole API as one poem-openapi service; used by the server, by
+/// `latchkey openapi` and by the spec test, so all three see the same thing.
+pub type Api = OpenApiService<(health::HealthApi, users::UsersApi), ()>;
+
+pub fn api_service() -> Api {
+    OpenApiService::new(
+        (health::HealthApi, users::UsersApi),
+        "latchkey",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "A dev/test identity provider: API keys, OAuth 2.0 clients and tokens, and Basic \
+         logins, in one binary. Errors are JSON: `{\"error\": code, \"error_description\": sentence}`.",
+    )
+}

@@ -1,0 +1,29 @@
+//! Runtime configuration, as the server uses it (the CLI in `cli.rs` builds it).
+
+use crate::secret::Redacted;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Public base URL (issuer, links); `None`: derived from each request.
+    pub public_url: Option<String>,
+    /// Whether `Authorization: Basic` is accepted on `/api/v1`.
+    pub basic_auth: bool,
+    /// Password for the bootstrap admin made on first start; random when `None`.
+    pub admin_password: Option<Redacted<String>>,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            public_url: None,
+            basic_auth: true,
+            admin_password: None,
+            body_limit: DEFAULT_BODY_LIMIT,
+        }
+    }
+}
+
+/// 64 KiB: every JSON document the API takes is far smaller.
+pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;

@@ -1,0 +1,10 @@
+//! Pure rules: identifiers, names, roles, the authorization decision, time.
+//!
+//! Nothing here does I/O, awaits, reads a clock or draws randomness: callers pass
+//! `now` and freshly generated values in, so every rule is unit-tested with fixed
+//! inputs. Must not import `store`, `service`, `api`, `poem*`, `sled` or `tokio`.
+
+pub mod access;
+pub mod credential;
+pub mod time;
+pub mod user;

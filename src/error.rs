@@ -1,0 +1,107 @@
+//! The error of the service layer: what went wrong, in the domain's words.
+//!
+//! Services never name HTTP statuses; `api::error` is the one place that maps
+//! these variants to statuses, `WWW-Authenticate` challenges and JSON bodies.
+
+use crate::domain::access::Denied;
+use crate::domain::credential::MalformedCredential;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No credential, or one that does not check out.
+    #[error("{0}")]
+    Unauthenticated(AuthFailure),
+    /// Authenticated, but not allowed to do this.
+    #[error("{}", describe_denied(.0))]
+    Forbidden(Denied),
+    /// Authenticated, and the action is refused for a reason the message states.
+    #[error("{0}")]
+    NotPermitted(String),
+    /// The input breaks a rule; `field` names the offending part of the request.
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("{kind} {id:?} not found")]
+    NotFound { kind: &'static str, id: String },
+    /// The request conflicts with current state; `code` is machine-readable.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// The server is not ready to serve (start-up not finished, store unusable).
+    #[error("{0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Why authentication failed. Messages never echo the credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No `Authorization` header.
+    Missing,
+    /// A header that could not be parsed.
+    Malformed(MalformedCredential),
+    /// Basic credentials when `--no-basic-auth` is set.
+    BasicDisabled,
+    /// Username and password do not match an enabled user (one message for all
+    /// three cases, so responses do not reveal which usernames exist).
+    BadPassword,
+    /// The right password for a disabled user.
+    AccountDisabled,
+    /// A bearer token that is unknown, expired, revoked or disabled.
+    InvalidToken,
+}
+
+impl AuthFailure {
+    /// Whether the client presented a token (so RFC 6750's `invalid_token` applies).
+    pub fn is_token_failure(&self) -> bool {
+        matches!(self, AuthFailure::InvalidToken)
+    }
+}
+
+impl std::fmt::Display for AuthFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AuthFailure::Missing => f.write_str("authentication required: send an Authorization header (Basic, Bearer or OAuth)"),
+            AuthFailure::Malformed(m) => f.write_str(&m.describe()),
+            AuthFailure::BasicDisabled => f.write_str("Basic authentication is turned off on this server (--no-basic-auth); use an API key or an access token"),
+            AuthFailure::BadPassword => f.write_str("invalid username or password"),
+            AuthFailure::AccountDisabled => f.write_str("this account is disabled"),
+            AuthFailure::InvalidToken => f.write_str("the token is unknown, expired, revoked or disabled"),
+        }
+    }
+}
+
+fn describe_denied(d: &Denied) -> String {
+    match d {
+        Denied::Role(p) => format!(
+            "your roles do not allow this operation (it needs the {} permission)",
+            p.scope()
+        ),
+        Denied::Scope(p) => format!(
+            "this credential lacks the {} scope this operation needs",
+            p.scope()
+        ),
+    }
+}
+
+impl Error {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Error {
+        Error::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Denied> for Error {
+    fn from(d: Denied) -> Error {
+        Error::Forbidden(d)
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,34 @@
+//! latchkey: a dev/test identity provider in one binary.
+//!
+//! # Layout
+//!
+//! | module | owns | may import |
+//! | --- | --- | --- |
+//! | [`api`] | HTTP: poem-openapi endpoints, DTOs, the credential extractor, error → HTTP mapping | service, domain, state, error |
+//! | [`app`] | the route table: API, Swagger UI, spec, body limit, JSON catch-all | api, state |
+//! | [`server`], [`startup`] | serving, graceful shutdown, first-start bootstrap | app, service, store |
+//! | [`service`] | use cases: users, authentication, bootstrap | domain, store, state, error |
+//! | [`domain`] | pure rules: ids, usernames, roles, the authorization decision, credential parsing, time | nothing with I/O |
+//! | [`store`] | sled trees, the bincode codec, indexes, group commit | nothing above it |
+//! | [`secret`], [`password`] | OS randomness, blake3 fingerprints, argon2id, `Redacted` | — |
+//! | [`cli`], [`healthcheck`] | the command line and the `healthcheck` probe | — |
+//!
+//! Requests flow `api → service → (domain, store)`; nothing flows back up. A test
+//! (`tests/it/layering.rs`) reads `src/` and fails when a module imports a layer
+//! it must not know.
+
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod healthcheck;
+pub mod password;
+pub mod secret;
+pub mod server;
+pub mod service;
+pub mod startup;
+pub mod state;
+pub mod store;

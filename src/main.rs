@@ -1,0 +1,122 @@
+//! The `latchkey` binary: parse the command line, start logging, dispatch.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use latchkey::cli::{Cli, Command, LogFormat, ServeArgs};
+use latchkey::clock::SystemClock;
+use latchkey::config::Config;
+use latchkey::secret::Redacted;
+use latchkey::service::bootstrap::{Bootstrap, ADMIN_USERNAME};
+use latchkey::store::{Location, Store, DEFAULT_CACHE_BYTES};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.log_format);
+    match cli.command {
+        Command::Openapi => {
+            println!("{}", latchkey::api::api_service().spec());
+            ExitCode::SUCCESS
+        }
+        Command::Healthcheck(args) => match latchkey::healthcheck::check(args.bind) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("unhealthy: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Serve(args) => match serve(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("latchkey: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("LATCHKEY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async move {
+        let location = if args.ephemeral {
+            Location::Ephemeral
+        } else {
+            Location::Dir(args.data_dir.clone())
+        };
+        let store = Store::open(&location, DEFAULT_CACHE_BYTES).map_err(|e| e.to_string())?;
+        let listener = tokio::net::TcpListener::bind(args.bind)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+        let config = Config {
+            public_url: args.public_url.clone(),
+            basic_auth: !args.no_basic_auth,
+            admin_password: args.admin_password.clone().map(Redacted::new),
+            ..Config::default()
+        };
+        let launched = latchkey::startup::launch(
+            listener,
+            store,
+            Arc::new(SystemClock),
+            config,
+            latchkey::server::shutdown_signal(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        print_banner(&args, &location, launched.addr, &launched.bootstrap);
+        launched
+            .server
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())
+    })
+}
+
+fn print_banner(
+    args: &ServeArgs,
+    location: &Location,
+    addr: std::net::SocketAddr,
+    bootstrap: &Bootstrap,
+) {
+    let base = args.public_url.clone().unwrap_or_else(|| {
+        let shown = if addr.ip().is_unspecified() {
+            std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port())
+        } else {
+            addr
+        };
+        format!("http://{shown}")
+    });
+    let data = match location {
+        Location::Ephemeral => "ephemeral (deleted at exit)".to_string(),
+        Location::Dir(d) => d.display().to_string(),
+    };
+    let admin = match bootstrap {
+        Bootstrap::Existing => "existing users kept".to_string(),
+        Bootstrap::CreatedWithGivenPassword => {
+            format!("created user {ADMIN_USERNAME:?} with the password from --admin-password")
+        }
+        Bootstrap::CreatedWithGeneratedPassword(pw) => format!(
+            "username {ADMIN_USERNAME:?}  password {:?}  (generated; shown only this once)",
+            pw.expose()
+        ),
+    };
+    println!(
+        "latchkey {} listening on {addr}\n  API         {base}/api/v1\n  Swagger UI  {base}/docs\n  data        {data}\n  admin       {admin}",
+        env!("CARGO_PKG_VERSION")
+    );
+}

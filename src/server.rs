@@ -1,0 +1,56 @@
+//! Running a server: `run(listener, state, shutdown)` serves until `shutdown`
+//! resolves, lets in-flight requests finish, and flushes the store.
+
+use std::future::Future;
+use std::time::Duration;
+
+use poem::listener::{Acceptor, TcpAcceptor};
+use poem::Server;
+
+use crate::state::AppState;
+
+/// How long in-flight requests get to finish after shutdown is asked for.
+pub const GRACE: Duration = Duration::from_secs(10);
+
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    let acceptor = TcpAcceptor::from_tokio(listener)?;
+    let addr = acceptor.local_addr();
+    tracing::debug!(?addr, "serving");
+    let store = state.store.clone();
+    let app = crate::app::build(state);
+    let result = Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(app, shutdown, Some(GRACE))
+        .await;
+    store.close();
+    tracing::info!("stopped; store flushed");
+    result
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what `docker stop` sends).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested");
+}

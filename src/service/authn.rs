@@ -1,0 +1,86 @@
+//! Authentication: from an `Authorization` header to a [`Principal`].
+//!
+//! The header is parsed in `domain::credential`; this module verifies what it
+//! names. Each credential kind is one function: Basic (users' passwords) here,
+//! tokens dispatched on their type prefix (`lk_key_`, `lk_at_`) as those kinds
+//! arrive, so handlers never change when a kind is added.
+
+use crate::domain::access::{AuthMethod, Principal};
+use crate::domain::credential::{parse_authorization, Credential, TokenScheme};
+use crate::domain::user::{self, Username};
+use crate::error::{AuthFailure, Error, Result};
+use crate::secret::Redacted;
+use crate::service::login_cache::LoginCache;
+use crate::service::users::from_record;
+use crate::state::AppState;
+
+/// Authenticates the raw `Authorization` header of a request (`None`: absent).
+pub async fn authenticate(state: &AppState, header: Option<&[u8]>) -> Result<Principal> {
+    let raw = header.ok_or(Error::Unauthenticated(AuthFailure::Missing))?;
+    let credential =
+        parse_authorization(raw).map_err(|m| Error::Unauthenticated(AuthFailure::Malformed(m)))?;
+    match credential {
+        Credential::Basic { username, password } => basic(state, &username, password).await,
+        Credential::Token { scheme, token } => bearer(state, scheme, &token).await,
+    }
+}
+
+/// `Authorization: Basic`: a user's own username and password.
+async fn basic(state: &AppState, username: &str, password: Redacted<String>) -> Result<Principal> {
+    if !state.config.basic_auth {
+        return Err(Error::Unauthenticated(AuthFailure::BasicDisabled));
+    }
+    let bad = || Error::Unauthenticated(AuthFailure::BadPassword);
+    // A name that could never be registered, or a password no user can have,
+    // cannot match: answer without hashing (this reveals nothing about accounts).
+    let username = Username::parse(username).map_err(|_| bad())?;
+    user::check_password(password.expose()).map_err(|_| bad())?;
+    let key = username.key();
+    let now = state.clock.now();
+    let digest = state.login_cache.digest(&key, password.expose());
+
+    if let Some((user_id, stamp)) = state.login_cache.lookup(&digest, now) {
+        if let Some(record) = state.store.users().get(&user_id)? {
+            if record.username_key == key
+                && LoginCache::stamp_matches(&stamp, &record.password_hash)
+            {
+                return principal_for(from_record(record)?);
+            }
+        }
+        state.login_cache.forget(&digest);
+    }
+
+    let record = state.store.users().get_by_username(&key)?;
+    let phc = record.as_ref().map(|r| r.password_hash.clone());
+    if !state.passwords.verify(password.into_inner(), phc).await? {
+        return Err(bad());
+    }
+    let Some(record) = record else {
+        return Err(bad());
+    };
+    state
+        .login_cache
+        .remember(digest, &record.id, &record.password_hash, now);
+    principal_for(from_record(record)?)
+}
+
+fn principal_for(user: crate::domain::user::User) -> Result<Principal> {
+    if user.disabled {
+        return Err(Error::Unauthenticated(AuthFailure::AccountDisabled));
+    }
+    Ok(Principal {
+        user,
+        method: AuthMethod::Basic,
+        credential_scopes: None,
+    })
+}
+
+/// `Authorization: Bearer` / `OAuth`: told apart by the credential's type prefix.
+/// No token kind is issued yet, so every token is unknown.
+async fn bearer(
+    _state: &AppState,
+    _scheme: TokenScheme,
+    _token: &Redacted<String>,
+) -> Result<Principal> {
+    Err(Error::Unauthenticated(AuthFailure::InvalidToken))
+}

@@ -1,0 +1,49 @@
+//! First start: make sure someone can administer the server.
+
+use crate::domain::user::Role;
+use crate::error::Result;
+use crate::secret::{random_password, Redacted};
+use crate::service::users::{self, NewUser};
+use crate::state::AppState;
+
+/// The username of the admin made on first start.
+pub const ADMIN_USERNAME: &str = "admin";
+
+/// What start-up did, for the banner.
+#[derive(Debug)]
+pub enum Bootstrap {
+    /// The store already had users; nothing was made.
+    Existing,
+    /// An admin was made with the password from `--admin-password`.
+    CreatedWithGivenPassword,
+    /// An admin was made with this random password, shown once.
+    CreatedWithGeneratedPassword(Redacted<String>),
+}
+
+/// On an empty store, creates the `admin` user. An existing store is left alone:
+/// `--admin-password` only seeds the first start, it never resets a password.
+pub async fn ensure_admin(state: &AppState) -> Result<Bootstrap> {
+    if !state.store.users().is_empty() {
+        return Ok(Bootstrap::Existing);
+    }
+    let (password, outcome) = match &state.config.admin_password {
+        Some(pw) => (pw.clone(), Bootstrap::CreatedWithGivenPassword),
+        None => {
+            let pw = random_password();
+            (pw.clone(), Bootstrap::CreatedWithGeneratedPassword(pw))
+        }
+    };
+    users::create(
+        state,
+        NewUser {
+            username: ADMIN_USERNAME.into(),
+            password,
+            email: None,
+            name: Some("Bootstrap administrator".into()),
+            roles: [Role::Admin].into(),
+            disabled: false,
+        },
+    )
+    .await?;
+    Ok(outcome)
+}

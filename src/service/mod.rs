@@ -1,0 +1,11 @@
+//! Use cases: what latchkey does, in terms of the domain and the store.
+//!
+//! Each file is one area (users, authentication, …). Services take `&AppState`,
+//! return `crate::error::Result`, and never mention HTTP. Must not import
+//! `poem`, `poem_openapi`, `sled` or `bincode`.
+
+pub mod authn;
+pub mod bootstrap;
+pub mod login_cache;
+pub mod passwords;
+pub mod users;

@@ -1,0 +1,70 @@
+//! Start-up, shared by `latchkey serve` and the test harness: serve at once
+//! (so `/health` answers while the store is prepared), make the bootstrap admin
+//! on first start, then report ready.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::service::bootstrap::{self, Bootstrap};
+use crate::state::AppState;
+use crate::store::Store;
+
+/// A server that is up and ready.
+pub struct Launched {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub bootstrap: Bootstrap,
+    /// Finishes when the server has stopped and flushed the store.
+    pub server: JoinHandle<std::io::Result<()>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("start-up failed: {0}")]
+    Service(#[from] crate::error::Error),
+}
+
+pub async fn launch(
+    listener: tokio::net::TcpListener,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<Launched, StartError> {
+    let addr = listener.local_addr()?;
+    let state = AppState::new(store, clock, config)?;
+    let (abort_tx, abort_rx) = oneshot::channel::<()>();
+    let stop = async move {
+        tokio::select! {
+            () = shutdown => {},
+            // A dropped sender (start-up succeeded) disables this branch.
+            Ok(()) = abort_rx => {},
+        }
+    };
+    let server = tokio::spawn(crate::server::run(listener, state.clone(), stop));
+    match bootstrap::ensure_admin(&state).await {
+        Ok(outcome) => {
+            state.mark_ready();
+            drop(abort_tx);
+            Ok(Launched {
+                addr,
+                state,
+                bootstrap: outcome,
+                server,
+            })
+        }
+        Err(e) => {
+            let _ = abort_tx.send(());
+            let _ = server.await;
+            Err(e.into())
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! `AppState`: everything a request needs, passed explicitly (no globals), so
+//! many servers can live in one test process.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::service::login_cache::LoginCache;
+use crate::service::passwords::Passwords;
+use crate::store::Store;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<Config>,
+    pub passwords: Passwords,
+    pub login_cache: Arc<LoginCache>,
+    /// Serializes user changes that can affect the "at least one admin" rule.
+    pub user_writes: Arc<tokio::sync::Mutex<()>>,
+    ready: Arc<AtomicBool>,
+}
+
+impl AppState {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, config: Config) -> crate::error::Result<Self> {
+        Ok(AppState {
+            store,
+            clock,
+            config: Arc::new(config),
+            passwords: Passwords::new()?,
+            login_cache: Arc::new(LoginCache::new()),
+            user_writes: Arc::default(),
+            ready: Arc::default(),
+        })
+    }
+
+    /// Whether start-up (bootstrap) has finished.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    pub fn mark_ready(&self) {
+        self.ready.store(true, Ordering::Release);
+    }
+}

@@ -1,0 +1,201 @@
+//! Storage: the only module that knows sled and bincode.
+//!
+//! One tree per record kind plus secondary-index trees; values go through
+//! [`codec`]. Every mutating method is `async` and returns only after the change
+//! is on disk (group commit through [`flusher`]), so a caller cannot send a 2xx
+//! for a change that a `kill -9` would lose. Multi-record changes are sled
+//! transactions. Knows nothing of HTTP, and nothing of the domain's rules: it
+//! stores the plain records defined beside each tree.
+
+pub mod codec;
+mod flusher;
+pub mod users;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use flusher::Flusher;
+
+pub use users::{UserRecord, Users};
+
+/// sled's page cache. Its 1 GiB default lets a busy server grow to ~100 MB of RSS;
+/// a dev/test identity provider's working set is a few megabytes.
+pub const DEFAULT_CACHE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// The on-disk layout this build reads and writes, kept in the `meta` tree.
+const STORE_FORMAT: u8 = 1;
+const META_FORMAT_KEY: &[u8] = b"store_format";
+
+/// Where the store lives.
+#[derive(Debug, Clone)]
+pub enum Location {
+    /// A directory that persists across restarts.
+    Dir(PathBuf),
+    /// A fresh temporary directory, removed when the store is dropped.
+    Ephemeral,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error(transparent)]
+    Codec(#[from] codec::CodecError),
+    #[error("could not make the change durable: {0}")]
+    Durability(String),
+    #[error("{0} already exists")]
+    Duplicate(&'static str),
+    #[error("cannot open the store at {path}: {message}")]
+    Open { path: String, message: String },
+}
+
+/// The database handle. Cheap to clone; all clones share one sled instance and
+/// one flusher.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: sled::Db,
+    users: Users,
+    meta: sled::Tree,
+    // Field order matters on drop: the flusher's final flush runs before the
+    // temporary directory is removed.
+    flusher: Arc<Flusher>,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl Store {
+    pub fn open(location: &Location, cache_bytes: u64) -> Result<Store, StoreError> {
+        let (path, temp) = match location {
+            Location::Dir(p) => (p.clone(), None),
+            Location::Ephemeral => {
+                let dir = tempfile::Builder::new()
+                    .prefix("latchkey-")
+                    .tempdir()
+                    .map_err(|e| open_error(Path::new("(temp dir)"), e))?;
+                (dir.path().to_path_buf(), Some(dir))
+            }
+        };
+        let db = sled::Config::new()
+            .path(&path)
+            .cache_capacity(cache_bytes)
+            .open()
+            .map_err(|e| open_error(&path, e))?;
+        let meta = db.open_tree("meta")?;
+        check_format(&meta, &path)?;
+        let flusher = Arc::new(Flusher::start(db.clone()).map_err(|e| open_error(&path, e))?);
+        let users = Users::open(&db, flusher.clone())?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                db,
+                users,
+                meta,
+                flusher,
+                _temp: temp,
+            }),
+        })
+    }
+
+    pub fn users(&self) -> &Users {
+        &self.inner.users
+    }
+
+    /// A cheap read that fails when the database cannot serve requests.
+    pub fn check(&self) -> Result<(), StoreError> {
+        self.inner.meta.get(META_FORMAT_KEY)?;
+        Ok(())
+    }
+
+    /// Waits until everything written so far is on disk.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.inner
+            .flusher
+            .flush()
+            .await
+            .map_err(StoreError::Durability)
+    }
+
+    /// Final flush for shutdown; later writes are refused.
+    pub fn close(&self) {
+        self.inner.flusher.close();
+        if let Err(e) = self.inner.db.flush() {
+            tracing::error!(error = %e, "flushing the store at shutdown failed");
+        }
+    }
+
+    /// On-disk size, for the start-up log.
+    pub fn size_on_disk(&self) -> u64 {
+        self.inner.db.size_on_disk().unwrap_or(0)
+    }
+}
+
+fn open_error(path: &Path, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Open {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// Stamps a new store with the format byte; refuses one written by another format.
+fn check_format(meta: &sled::Tree, path: &Path) -> Result<(), StoreError> {
+    match meta.get(META_FORMAT_KEY)? {
+        None => {
+            meta.insert(META_FORMAT_KEY, &[STORE_FORMAT])?;
+            Ok(())
+        }
+        Some(v) if v.as_ref() == [STORE_FORMAT] => Ok(()),
+        Some(v) => Err(open_error(
+            path,
+            format!(
+                "it holds store format {:?}, this build reads format {STORE_FORMAT}",
+                v.as_ref()
+            ),
+        )),
+    }
+}
+
+/// Runs a sled transaction, folding its error type into ours.
+pub(crate) fn transaction_error(e: sled::transaction::TransactionError<StoreError>) -> StoreError {
+    match e {
+        sled::transaction::TransactionError::Abort(e) => e,
+        sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_of_another_format_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store =
+                Store::open(&Location::Dir(dir.path().into()), DEFAULT_CACHE_BYTES).unwrap();
+            store.inner.meta.insert(META_FORMAT_KEY, &[99]).unwrap();
+            store.close();
+        }
+        let err = Store::open(&Location::Dir(dir.path().into()), DEFAULT_CACHE_BYTES)
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("format [99]"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn many_concurrent_flushes_all_complete() {
+        let store = Store::open(&Location::Ephemeral, DEFAULT_CACHE_BYTES).unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..64u32 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                store.inner.meta.insert(i.to_be_bytes(), &[1]).unwrap();
+                store.flush().await
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+    }
+}

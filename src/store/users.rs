@@ -1,0 +1,294 @@
+//! The `users` tree (id → record) and its `users_by_name` index
+//! (lowercased username → id). Both change together in one transaction.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sled::transaction::{abort, ConflictableTransactionError, TransactionalTree};
+use sled::Transactional;
+
+use super::codec::{self, Record};
+use super::flusher::Flusher;
+use super::{transaction_error, StoreError};
+
+/// A user as stored. `username_key` is the index key (the lowercased username).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    pub id: String,
+    pub username: String,
+    pub username_key: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub password_hash: String,
+    pub roles: Vec<String>,
+    pub disabled: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Record for UserRecord {
+    const VERSION: u8 = 1;
+    const KIND: &'static str = "user";
+}
+
+/// Access to users. Every mutation is durable when it returns `Ok`.
+pub struct Users {
+    users: sled::Tree,
+    by_name: sled::Tree,
+    flusher: Arc<Flusher>,
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+impl Users {
+    pub(crate) fn open(db: &sled::Db, flusher: Arc<Flusher>) -> Result<Users, StoreError> {
+        Ok(Users {
+            users: db.open_tree("users")?,
+            by_name: db.open_tree("users_by_name")?,
+            flusher,
+        })
+    }
+
+    pub fn get(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
+        match self.users.get(id.as_bytes())? {
+            Some(bytes) => Ok(Some(codec::decode(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn get_by_username(&self, username_key: &str) -> Result<Option<UserRecord>, StoreError> {
+        match self.by_name.get(username_key.as_bytes())? {
+            Some(id) => self.get(&String::from_utf8_lossy(&id)),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether there is no user at all (first start).
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.users.len()
+    }
+
+    /// Up to `limit` users in username order, starting after `after_key`.
+    pub fn list(
+        &self,
+        after_key: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<UserRecord>, StoreError> {
+        let range = match after_key {
+            Some(k) => self.by_name.range::<&[u8], _>((
+                std::ops::Bound::Excluded(k.as_bytes()),
+                std::ops::Bound::Unbounded,
+            )),
+            None => self.by_name.iter(),
+        };
+        let mut out = Vec::with_capacity(limit.min(256));
+        for entry in range.take(limit) {
+            let (_, id) = entry?;
+            if let Some(user) = self.get(&String::from_utf8_lossy(&id))? {
+                out.push(user);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every user; for rules that look at all of them (how many admins remain).
+    pub fn all(&self) -> impl Iterator<Item = Result<UserRecord, StoreError>> + '_ {
+        self.users
+            .iter()
+            .values()
+            .map(|v| Ok(codec::decode::<UserRecord>(&v?)?))
+    }
+
+    /// Adds a new user; `Duplicate("username")` if the name is taken in any case.
+    pub async fn insert(&self, user: &UserRecord) -> Result<(), StoreError> {
+        let value = codec::encode(user)?;
+        (&self.users, &self.by_name)
+            .transaction(|(users, names)| -> TxResult<()> {
+                if names.get(user.username_key.as_bytes())?.is_some() {
+                    return abort(StoreError::Duplicate("username"));
+                }
+                if users.get(user.id.as_bytes())?.is_some() {
+                    return abort(StoreError::Duplicate("user id"));
+                }
+                users.insert(user.id.as_bytes(), value.as_slice())?;
+                names.insert(user.username_key.as_bytes(), user.id.as_bytes())?;
+                Ok(())
+            })
+            .map_err(transaction_error)?;
+        self.durable().await
+    }
+
+    /// Replaces a stored user, re-indexing if the username changed. Returns false
+    /// when the user no longer exists.
+    pub async fn replace(&self, user: &UserRecord) -> Result<bool, StoreError> {
+        let value = codec::encode(user)?;
+        let found = (&self.users, &self.by_name)
+            .transaction(|(users, names)| -> TxResult<bool> {
+                let Some(old) = read(users, &user.id)? else {
+                    return Ok(false);
+                };
+                if old.username_key != user.username_key {
+                    if names.get(user.username_key.as_bytes())?.is_some() {
+                        return abort(StoreError::Duplicate("username"));
+                    }
+                    names.remove(old.username_key.as_bytes())?;
+                    names.insert(user.username_key.as_bytes(), user.id.as_bytes())?;
+                }
+                users.insert(user.id.as_bytes(), value.as_slice())?;
+                Ok(true)
+            })
+            .map_err(transaction_error)?;
+        if found {
+            self.durable().await?;
+        }
+        Ok(found)
+    }
+
+    /// Removes a user and its index entry; returns what was removed.
+    pub async fn delete(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
+        let removed = (&self.users, &self.by_name)
+            .transaction(|(users, names)| -> TxResult<Option<UserRecord>> {
+                let Some(old) = read(users, id)? else {
+                    return Ok(None);
+                };
+                users.remove(id.as_bytes())?;
+                names.remove(old.username_key.as_bytes())?;
+                Ok(Some(old))
+            })
+            .map_err(transaction_error)?;
+        if removed.is_some() {
+            self.durable().await?;
+        }
+        Ok(removed)
+    }
+
+    async fn durable(&self) -> Result<(), StoreError> {
+        self.flusher.flush().await.map_err(StoreError::Durability)
+    }
+}
+
+fn read(tree: &TransactionalTree, id: &str) -> TxResult<Option<UserRecord>> {
+    match tree.get(id.as_bytes())? {
+        Some(bytes) => match codec::decode(&bytes) {
+            Ok(user) => Ok(Some(user)),
+            Err(e) => abort(StoreError::Codec(e)),
+        },
+        None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Location, Store, DEFAULT_CACHE_BYTES};
+    use super::*;
+
+    fn record(id: &str, name: &str) -> UserRecord {
+        UserRecord {
+            id: id.into(),
+            username: name.into(),
+            username_key: name.to_ascii_lowercase(),
+            email: None,
+            name: None,
+            password_hash: "$argon2id$…".into(),
+            roles: vec!["member".into()],
+            disabled: false,
+            created_at: 1,
+            updated_at: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn usernames_are_unique_through_the_index() {
+        let store = Store::open(&Location::Ephemeral, DEFAULT_CACHE_BYTES).unwrap();
+        store.users().insert(&record("u1", "Alice")).await.unwrap();
+        let err = store
+            .users()
+            .insert(&record("u2", "alice"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Duplicate("username")));
+        assert_eq!(
+            store.users().len(),
+            1,
+            "the failed insert left nothing behind"
+        );
+        assert_eq!(
+            store.users().get_by_username("alice").unwrap().unwrap().id,
+            "u1"
+        );
+    }
+
+    #[tokio::test]
+    async fn delete_removes_the_index_entry_too() {
+        let store = Store::open(&Location::Ephemeral, DEFAULT_CACHE_BYTES).unwrap();
+        store.users().insert(&record("u1", "bob")).await.unwrap();
+        assert!(store.users().delete("u1").await.unwrap().is_some());
+        assert!(store.users().get_by_username("bob").unwrap().is_none());
+        store.users().insert(&record("u2", "BOB")).await.unwrap();
+        assert!(store.users().delete("u1").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn renaming_moves_the_index_entry() {
+        let store = Store::open(&Location::Ephemeral, DEFAULT_CACHE_BYTES).unwrap();
+        store.users().insert(&record("u1", "carol")).await.unwrap();
+        store.users().insert(&record("u2", "dave")).await.unwrap();
+        let taken = store
+            .users()
+            .replace(&record("u1", "Dave"))
+            .await
+            .unwrap_err();
+        assert!(matches!(taken, StoreError::Duplicate("username")));
+        assert!(store.users().replace(&record("u1", "erin")).await.unwrap());
+        assert!(store.users().get_by_username("carol").unwrap().is_none());
+        assert_eq!(
+            store.users().get_by_username("erin").unwrap().unwrap().id,
+            "u1"
+        );
+        assert!(!store.users().replace(&record("u9", "zed")).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn list_pages_in_username_order() {
+        let store = Store::open(&Location::Ephemeral, DEFAULT_CACHE_BYTES).unwrap();
+        for (id, name) in [("u1", "c"), ("u2", "a"), ("u3", "b")] {
+            store.users().insert(&record(id, name)).await.unwrap();
+        }
+        let first: Vec<_> = store
+            .users()
+            .list(None, 2)
+            .unwrap()
+            .into_iter()
+            .map(|u| u.username)
+            .collect();
+        assert_eq!(first, ["a", "b"]);
+        let rest: Vec<_> = store
+            .users()
+            .list(Some("b"), 2)
+            .unwrap()
+            .into_iter()
+            .map(|u| u.username)
+            .collect();
+        assert_eq!(rest, ["c"]);
+    }
+
+    #[tokio::test]
+    async fn users_survive_reopening_the_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let loc = Location::Dir(dir.path().into());
+        {
+            let store = Store::open(&loc, DEFAULT_CACHE_BYTES).unwrap();
+            store.users().insert(&record("u1", "frank")).await.unwrap();
+            store.close();
+        }
+        let store = Store::open(&loc, DEFAULT_CACHE_BYTES).unwrap();
+        assert_eq!(
+            store.users().get("u1").unwrap().unwrap(),
+            record("u1", "frank")
+        );
+    }
+}
