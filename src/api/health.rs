@@ -6,7 +6,7 @@ use poem_openapi::{Object, OpenApi};
 
 use super::error::{ApiError, Readiness};
 use super::ApiTags;
-use crate::error::Error;
+use crate::service::health;
 use crate::state::AppState;
 
 #[derive(Debug, Object)]
@@ -34,13 +34,7 @@ impl HealthApi {
     /// 200 once start-up has finished and the store answers; 503 otherwise.
     #[oai(path = "/ready", method = "get", operation_id = "ready")]
     async fn ready(&self, state: Data<&AppState>) -> Result<Json<Status>, ApiError<Readiness>> {
-        if !state.is_ready() {
-            return Err(Error::Unavailable("start-up has not finished".into()).into());
-        }
-        state
-            .store
-            .check()
-            .map_err(|e| Error::Unavailable(format!("the store is not usable: {e}")))?;
+        health::readiness(&state)?;
         Ok(Json(Status {
             status: "ready".into(),
         }))

@@ -6,6 +6,7 @@
 
 pub mod authn;
 pub mod bootstrap;
+pub mod health;
 pub mod login_cache;
 pub mod passwords;
 pub mod users;

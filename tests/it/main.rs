@@ -1,1 +1,15 @@
+//! End-to-end tests: each starts a real latchkey on 127.0.0.1:0 with its own
+//! temporary store (see `common::TestServer`) and speaks HTTP to it. Tests are
+//! independent of each other and of their order.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+mod auth;
+mod binary;
+mod errors;
+mod layering;
+mod lifecycle;
+mod openapi;
+mod users;

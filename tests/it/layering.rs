@@ -1,0 +1,102 @@
+//! The one-way layering of `src/` (see the `# Layout` table in lib.rs), checked
+//! by reading the sources: a forbidden `use` fails this test.
+
+use std::path::Path;
+
+/// (directory or file under src/, crates and modules it must not mention)
+const RULES: &[(&str, &[&str])] = &[
+    (
+        "domain",
+        &[
+            "sled",
+            "bincode",
+            "poem",
+            "poem_openapi",
+            "tokio",
+            "crate::store",
+            "crate::service",
+            "crate::api",
+            "crate::state",
+        ],
+    ),
+    (
+        "store",
+        &[
+            "poem",
+            "poem_openapi",
+            "crate::service",
+            "crate::api",
+            "crate::domain",
+            "crate::state",
+        ],
+    ),
+    (
+        "service",
+        &["sled", "bincode", "poem", "poem_openapi", "crate::api"],
+    ),
+    ("api", &["sled", "bincode", "crate::store::"]),
+];
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Code lines (not comments) that name `what` as a path root.
+fn mentions(source: &str, what: &str) -> Vec<String> {
+    source
+        .lines()
+        .map(str::trim_start)
+        .filter(|l| !l.starts_with("//"))
+        .filter(|l| {
+            l.contains(&format!("use {what}"))
+                || l.contains(&format!("{what}::"))
+                || (what.ends_with("::") && l.contains(what))
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn layers_import_only_downwards() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut violations = Vec::new();
+    for (module, forbidden) in RULES {
+        let mut files = Vec::new();
+        rust_files(&src.join(module), &mut files);
+        assert!(!files.is_empty(), "no sources under src/{module}");
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for what in *forbidden {
+                for line in mentions(&text, what) {
+                    violations.push(format!("{}: uses {what}: {line}", file.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "layering violations:\n{}",
+        violations.join("\n")
+    );
+}
+
+/// The checker itself catches a violation (a test that cannot fail proves nothing).
+#[test]
+fn the_checker_sees_forbidden_lines() {
+    assert_eq!(
+        mentions("use sled::Tree;\n// use sled::Db;", "sled").len(),
+        1
+    );
+    assert_eq!(
+        mentions("let x = poem_openapi::payload::Json(1);", "poem_openapi").len(),
+        1
+    );
+    assert!(mentions("use crate::store::Store;", "poem").is_empty());
+}

@@ -1,0 +1,59 @@
+//! The committed `openapi/openapi.json` is what the code generates.
+
+use serde_json::Value;
+
+/// Fails when the spec in `openapi/` drifts from the code. Regenerate with
+/// `cargo run -q -- openapi > openapi/openapi.json` (or run this test with
+/// `UPDATE_OPENAPI=1`).
+#[test]
+fn committed_spec_matches_the_code() {
+    let generated = latchkey::api::api_service().spec();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(path, format!("{generated}\n")).unwrap();
+    }
+    let committed = std::fs::read_to_string(path).expect("openapi/openapi.json exists");
+    let a: Value = serde_json::from_str(&generated).unwrap();
+    let b: Value = serde_json::from_str(&committed).unwrap();
+    assert!(
+        a == b,
+        "openapi/openapi.json is stale: run `cargo run -q -- openapi > openapi/openapi.json`"
+    );
+}
+
+/// Every `/api/v1` operation declares the Basic scheme, has an operation id, and
+/// documents 401; so Swagger UI's Authorize applies to all of them.
+#[test]
+fn every_api_operation_is_secured_and_named() {
+    let spec: Value = serde_json::from_str(&latchkey::api::api_service().spec()).unwrap();
+    assert_eq!(
+        spec["components"]["securitySchemes"]["basicAuth"]["scheme"],
+        "basic"
+    );
+    let mut ids = std::collections::BTreeSet::new();
+    let mut count = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            assert!(ids.insert(id.to_owned()), "duplicate operationId {id}");
+            if !path.starts_with("/api/v1/") {
+                continue;
+            }
+            count += 1;
+            let security = op["security"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{method} {path} has no security"));
+            assert!(
+                security.iter().any(|s| s.get("basicAuth").is_some()),
+                "{method} {path}"
+            );
+            assert!(
+                op["responses"]["401"].is_object(),
+                "{method} {path} does not document 401"
+            );
+        }
+    }
+    assert!(count >= 6, "found only {count} API operations");
+}
