@@ -50,6 +50,19 @@ async fn basic(state: &AppState, username: &str, password: Redacted<String>) -> 
         state.login_cache.forget(&digest);
     }
 
+    // Many requests with the same credentials at once (a client's connection
+    // pool starting up) verify once: the rest wait here, then hit the cache.
+    let _flight = state.login_cache.single_flight(&digest).await;
+    if let Some((user_id, stamp)) = state.login_cache.lookup(&digest, now) {
+        if let Some(record) = state.store.users().get(&user_id)? {
+            if record.username_key == key
+                && LoginCache::stamp_matches(&stamp, &record.password_hash)
+            {
+                return principal_for(from_record(record)?);
+            }
+        }
+    }
+
     let record = state.store.users().get_by_username(&key)?;
     let phc = record.as_ref().map(|r| r.password_hash.clone());
     if !state.passwords.verify(password.into_inner(), phc).await? {

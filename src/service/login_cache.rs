@@ -22,7 +22,12 @@ pub const CAPACITY: usize = 10_000;
 pub struct LoginCache {
     key: [u8; 32],
     entries: Mutex<HashMap<[u8; 32], Entry>>,
+    /// Striped locks so that concurrent first logins with one credential run
+    /// argon2 once; different credentials rarely share a stripe.
+    flights: Vec<tokio::sync::Mutex<()>>,
 }
+
+const FLIGHT_STRIPES: usize = 64;
 
 #[derive(Clone)]
 struct Entry {
@@ -42,6 +47,9 @@ impl LoginCache {
         LoginCache {
             key: random_bytes(),
             entries: Mutex::default(),
+            flights: (0..FLIGHT_STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
         }
     }
 
@@ -52,6 +60,13 @@ impl LoginCache {
         h.update(username_key.as_bytes());
         h.update(password.as_bytes());
         *h.finalize().as_bytes()
+    }
+
+    /// Held while one credential is being verified the slow way.
+    pub async fn single_flight(&self, digest: &[u8; 32]) -> tokio::sync::MutexGuard<'_, ()> {
+        self.flights[usize::from(digest[0]) % FLIGHT_STRIPES]
+            .lock()
+            .await
     }
 
     /// The stamp of a stored password hash.

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Load script: start-up time, memory and throughput of a release latchkey.
+
+Starts `target/release/latchkey serve` on a fresh temporary data dir on
+loopback, and reports:
+  * start-up: process spawn to the first 200 on /health, and to the first 200 on /ready
+  * idle RSS after start-up
+  * wrk req/s and p50/p99 latency for GET /health and Basic-auth GET /api/v1/users/me,
+    in the same run, each for a bounded duration
+  * RSS after the load
+
+Usage: python3 scripts/load.py [--duration 10] [--connections 32] [--threads 2]
+Needs wrk (Debian package `wrk`) and a release build (`cargo build --release`).
+Only 127.0.0.1 is ever contacted; every wait is bounded.
+"""
+
+import argparse
+import base64
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "latchkey")
+ADMIN_PASSWORD = "load-test-admin-password"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_status(port, path, timeout=0.5):
+    """Status code of GET path on 127.0.0.1:port, or None if not reachable."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+            head = s.recv(64).decode("latin-1")
+            parts = head.split(" ")
+            return int(parts[1]) if len(parts) > 1 else None
+    except OSError:
+        return None
+
+
+def wait_for(port, path, started, limit=10.0):
+    while time.monotonic() - started < limit:
+        if http_status(port, path) == 200:
+            return time.monotonic() - started
+        time.sleep(0.0005)
+    sys.exit(f"no 200 on {path} within {limit} s")
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
+
+
+def run_wrk(port, path, duration, connections, threads, auth=None, expect_errors=False):
+    cmd = ["wrk", "--latency", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
+           "--timeout", "5s"]
+    if auth:
+        cmd += ["-H", f"Authorization: {auth}"]
+    cmd.append(f"http://127.0.0.1:{port}{path}")
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 30).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.M))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    if non2xx and not expect_errors:
+        sys.exit(f"{path}: {non2xx.group(1)} non-2xx responses\n{out}")
+    return rps, lat.get("50", "?"), lat.get("99", "?")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    if not os.path.exists(BIN):
+        sys.exit("build first: cargo build --release")
+    if not shutil.which("wrk"):
+        sys.exit("wrk not found: apt-get install wrk")
+
+    data = tempfile.mkdtemp(prefix="latchkey-load-")
+    port = free_port()
+    env = dict(os.environ, LATCHKEY_LOG="warn")
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [BIN, "serve", "--bind", f"127.0.0.1:{port}", "--data-dir", data,
+         "--admin-password", ADMIN_PASSWORD],
+        stdout=subprocess.DEVNULL, env=env)
+    try:
+        t_health = wait_for(port, "/health", started)
+        t_ready = wait_for(port, "/ready", started)
+        time.sleep(2.0)  # past the hashing pool's 1 s idle release
+        idle = rss_kib(proc.pid)
+        basic = "Basic " + base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
+        rows = [
+            ("GET /health",) + run_wrk(port, "/health", args.duration, args.connections, args.threads),
+            ("GET /api/v1/users/me (Basic)",) + run_wrk(
+                port, "/api/v1/users/me", args.duration, args.connections, args.threads, basic),
+        ]
+        after = rss_kib(proc.pid)
+        # A flood of wrong passwords: every request pays argon2id (the cache only
+        # remembers successes), so this is the hashing pool's throughput and the
+        # memory it needs.
+        wrong = "Basic " + base64.b64encode(b"admin:wrong-password").decode()
+        rows.append(("GET /api/v1/users/me (wrong pw)",) + run_wrk(
+            port, "/api/v1/users/me", args.duration, args.connections, args.threads, wrong,
+            expect_errors=True))
+        after_flood = rss_kib(proc.pid)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(data, ignore_errors=True)
+
+    print(f"start-up to first 200 on /health: {t_health * 1000:.1f} ms (empty store)")
+    print(f"start-up to first 200 on /ready:  {t_ready * 1000:.1f} ms (bootstrap admin hashed and flushed)")
+    print(f"idle RSS: {idle / 1024:.1f} MiB; after /health + Basic load: {after / 1024:.1f} MiB; "
+          f"after the wrong-password flood: {after_flood / 1024:.1f} MiB")
+    print(f"wrk: {args.threads} threads, {args.connections} connections, {args.duration} s per endpoint")
+    print(f"{'endpoint':32} {'req/s':>10} {'p50':>10} {'p99':>10}")
+    for name, rps, p50, p99 in rows:
+        print(f"{name:32} {rps:10.0f} {p50:>10} {p99:>10}")
+    health_rps = rows[0][1]
+    for name, rps, _, _ in rows[1:2]:
+        print(f"{name}: {100 * rps / health_rps:.0f} % of /health")
+
+
+if __name__ == "__main__":
+    main()
