@@ -21,10 +21,28 @@ pub async fn run(
     let addr = acceptor.local_addr();
     tracing::debug!(?addr, "serving");
     let store = state.store.clone();
+    let usage = state.usage.clone();
+    // Advisory API-key usage is written in batches, off the request path.
+    let drainer = {
+        let (store, usage) = (store.clone(), usage.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(crate::service::usage::INTERVAL);
+            loop {
+                tick.tick().await;
+                if let Err(e) = usage.drain(&store) {
+                    tracing::warn!(error = %e, "could not record API key usage");
+                }
+            }
+        })
+    };
     let app = crate::app::build(state);
     let result = Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(app, shutdown, Some(GRACE))
         .await;
+    drainer.abort();
+    if let Err(e) = usage.drain(&store) {
+        tracing::warn!(error = %e, "could not record API key usage at shutdown");
+    }
     store.close();
     tracing::info!("stopped; store flushed");
     result

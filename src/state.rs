@@ -8,6 +8,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::service::login_cache::LoginCache;
 use crate::service::passwords::Passwords;
+use crate::service::usage::Usage;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -17,6 +18,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub passwords: Passwords,
     pub login_cache: Arc<LoginCache>,
+    /// API key usage not yet written to the store.
+    pub usage: Arc<Usage>,
     /// Serializes user changes that can affect the "at least one admin" rule.
     pub user_writes: Arc<tokio::sync::Mutex<()>>,
     ready: Arc<AtomicBool>,
@@ -30,6 +33,7 @@ impl AppState {
             config: Arc::new(config),
             passwords: Passwords::new()?,
             login_cache: Arc::new(LoginCache::new()),
+            usage: Arc::default(),
             user_writes: Arc::default(),
             ready: Arc::default(),
         })

@@ -22,6 +22,8 @@ use crate::state::AppState;
 
 /// Name of the Basic scheme in the OpenAPI document.
 pub const BASIC_SCHEME: &str = "basicAuth";
+/// Name of the Bearer scheme (API keys, access tokens) in the OpenAPI document.
+pub const BEARER_SCHEME: &str = "bearerAuth";
 
 /// What an operation needs, as a type.
 pub trait Requirement: Send + Sync + 'static {
@@ -46,6 +48,12 @@ requirements! {
     UsersRead => Some(Permission::UsersRead);
     /// `users:write`: admins changing users.
     UsersWrite => Some(Permission::UsersWrite);
+    /// `keys:read`: reading API keys.
+    KeysRead => Some(Permission::KeysRead);
+    /// `keys:write`: creating and changing API keys.
+    KeysWrite => Some(Permission::KeysWrite);
+    /// `scopes:write`: changing the scope catalog.
+    ScopesWrite => Some(Permission::ScopesWrite);
 }
 
 /// An authenticated caller allowed to perform `R`.
@@ -75,10 +83,25 @@ impl<'a, R: Requirement> ApiExtractor<'a> for Authorized<R> {
                 openid_connect_url: None,
             },
         );
+        registry.create_security_scheme(
+            BEARER_SCHEME,
+            MetaSecurityScheme {
+                ty: "http",
+                description: Some(
+                    "An API key (`lk_key_…`) or, later, an access token (`lk_at_…`), as `Authorization: Bearer`.",
+                ),
+                name: None,
+                key_in: None,
+                scheme: Some("bearer"),
+                bearer_format: Some("lk_key_… | lk_at_…"),
+                flows: None,
+                openid_connect_url: None,
+            },
+        );
     }
 
     fn security_schemes() -> Vec<&'static str> {
-        vec![BASIC_SCHEME]
+        vec![BASIC_SCHEME, BEARER_SCHEME]
     }
 
     async fn from_request(

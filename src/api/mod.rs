@@ -5,9 +5,11 @@
 //! Handlers authenticate through [`auth::Authorized`], call one service function
 //! and map the result; they never touch the store.
 
+mod api_keys;
 pub mod auth;
 pub mod error;
 mod health;
+mod scopes;
 mod users;
 
 use poem_openapi::{OpenApiService, Tags};
@@ -18,15 +20,32 @@ pub enum ApiTags {
     Service,
     /// Users of latchkey itself: admin CRUD and the current caller.
     Users,
+    /// API keys: shown once, scoped, disabled, rolled, deleted.
+    ApiKeys,
+    /// The scope catalog.
+    Scopes,
 }
 
 /// The whole API as one poem-openapi service; used by the server, by
 /// `latchkey openapi` and by the spec test, so all three see the same thing.
-pub type Api = OpenApiService<(health::HealthApi, users::UsersApi), ()>;
+pub type Api = OpenApiService<
+    (
+        health::HealthApi,
+        users::UsersApi,
+        api_keys::ApiKeysApi,
+        scopes::ScopesApi,
+    ),
+    (),
+>;
 
 pub fn api_service() -> Api {
     OpenApiService::new(
-        (health::HealthApi, users::UsersApi),
+        (
+            health::HealthApi,
+            users::UsersApi,
+            api_keys::ApiKeysApi,
+            scopes::ScopesApi,
+        ),
         "latchkey",
         env!("CARGO_PKG_VERSION"),
     )

@@ -11,7 +11,7 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use super::auth::{AnyCredential, Authorized, UsersRead, UsersWrite};
 use super::error::{ApiError, AuthOnly, Change, Create, Listing, Lookup, Removal};
 use super::ApiTags;
-use crate::domain::access::Principal;
+use crate::domain::access::{AuthMethod, Principal};
 use crate::domain::user::{Role, User};
 use crate::secret::Redacted;
 use crate::service::users::{self, NewUser, Patch, UserChanges};
@@ -89,6 +89,15 @@ impl From<User> for UserView {
 pub enum AuthMethodDto {
     /// `Authorization: Basic` with the user's password.
     Basic,
+    /// `Authorization: Bearer lk_key_…`.
+    ApiKey,
+}
+
+/// The API key a request authenticated with.
+#[derive(Debug, Object)]
+pub struct KeyRef {
+    pub id: String,
+    pub name: String,
 }
 
 /// The caller: the user behind the credential, and what the credential allows.
@@ -98,6 +107,8 @@ pub struct Me {
     pub user: UserView,
     /// How this request authenticated.
     pub auth_method: AuthMethodDto,
+    /// The API key, when `auth_method` is `api_key`.
+    pub api_key: Option<KeyRef>,
     /// The credential's scopes. For Basic auth, the built-in scopes the user's
     /// roles grant; for an API key or token, exactly the scopes it carries.
     pub scopes: Vec<String>,
@@ -106,12 +117,14 @@ pub struct Me {
 impl From<Principal> for Me {
     fn from(p: Principal) -> Me {
         let scopes = p.scopes();
-        let auth_method = match p.method {
-            crate::domain::access::AuthMethod::Basic => AuthMethodDto::Basic,
+        let (auth_method, api_key) = match p.method {
+            AuthMethod::Basic => (AuthMethodDto::Basic, None),
+            AuthMethod::ApiKey { id, name } => (AuthMethodDto::ApiKey, Some(KeyRef { id, name })),
         };
         Me {
             user: p.user.into(),
             auth_method,
+            api_key,
             scopes,
         }
     }

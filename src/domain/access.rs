@@ -66,12 +66,15 @@ impl Permission {
 pub enum AuthMethod {
     /// `Authorization: Basic` with the user's own password.
     Basic,
+    /// `Authorization: Bearer lk_key_…`: one of the user's API keys.
+    ApiKey { id: String, name: String },
 }
 
 impl AuthMethod {
     pub fn as_str(&self) -> &'static str {
         match self {
             AuthMethod::Basic => "basic",
+            AuthMethod::ApiKey { .. } => "api_key",
         }
     }
 }
@@ -104,6 +107,11 @@ impl Principal {
             Some(scopes) if !scopes.contains(needed.scope()) => Err(Denied::Scope(needed)),
             _ => Ok(()),
         }
+    }
+
+    /// Whether the user is an admin (sees and manages everyone's resources).
+    pub fn is_admin(&self) -> bool {
+        self.user.roles.contains(&super::user::Role::Admin)
     }
 
     /// The scopes this credential carries: a narrowed credential's own list, or for

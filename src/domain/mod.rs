@@ -5,6 +5,8 @@
 //! inputs. Must not import `store`, `service`, `api`, `poem*`, `sled` or `tokio`.
 
 pub mod access;
+pub mod api_key;
 pub mod credential;
+pub mod scope;
 pub mod time;
 pub mod user;

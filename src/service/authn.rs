@@ -6,10 +6,12 @@
 //! arrive, so handlers never change when a kind is added.
 
 use crate::domain::access::{AuthMethod, Principal};
+use crate::domain::api_key;
 use crate::domain::credential::{parse_authorization, Credential, TokenScheme};
 use crate::domain::user::{self, Username};
 use crate::error::{AuthFailure, Error, Result};
 use crate::secret::Redacted;
+use crate::service::api_keys;
 use crate::service::login_cache::LoginCache;
 use crate::service::users::from_record;
 use crate::state::AppState;
@@ -89,11 +91,17 @@ fn principal_for(user: crate::domain::user::User) -> Result<Principal> {
 }
 
 /// `Authorization: Bearer` / `OAuth`: told apart by the credential's type prefix.
-/// No token kind is issued yet, so every token is unknown.
 async fn bearer(
-    _state: &AppState,
-    _scheme: TokenScheme,
-    _token: &Redacted<String>,
+    state: &AppState,
+    scheme: TokenScheme,
+    token: &Redacted<String>,
 ) -> Result<Principal> {
-    Err(Error::Unauthenticated(AuthFailure::InvalidToken))
+    let token = token.expose();
+    match scheme {
+        // Image Relay's `OAuth` scheme carries access tokens only.
+        TokenScheme::Bearer if token.starts_with(api_key::SECRET_PREFIX) => {
+            api_keys::authenticate(state, token).await
+        }
+        _ => Err(Error::Unauthenticated(AuthFailure::InvalidToken)),
+    }
 }

@@ -23,6 +23,7 @@ pub enum Bootstrap {
 /// On an empty store, creates the `admin` user. An existing store is left alone:
 /// `--admin-password` only seeds the first start, it never resets a password.
 pub async fn ensure_admin(state: &AppState) -> Result<Bootstrap> {
+    crate::service::scopes::ensure_catalog(state).await?;
     if !state.store.users().is_empty() {
         return Ok(Bootstrap::Existing);
     }

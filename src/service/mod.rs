@@ -4,9 +4,12 @@
 //! return `crate::error::Result`, and never mention HTTP. Must not import
 //! `poem`, `poem_openapi`, `sled` or `bincode`.
 
+pub mod api_keys;
 pub mod authn;
 pub mod bootstrap;
 pub mod health;
 pub mod login_cache;
 pub mod passwords;
+pub mod scopes;
+pub mod usage;
 pub mod users;

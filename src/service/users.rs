@@ -178,6 +178,8 @@ pub async fn delete(state: &AppState, id: &str) -> Result<()> {
         ensure_another_admin(state, &user.id)?;
     }
     state.store.users().delete(user.id.as_str()).await?;
+    // The user is gone (their keys already fail to authenticate); remove the keys.
+    crate::service::api_keys::delete_all_of(state, user.id.as_str()).await?;
     Ok(())
 }
 

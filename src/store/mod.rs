@@ -7,8 +7,10 @@
 //! transactions. Knows nothing of HTTP, and nothing of the domain's rules: it
 //! stores the plain records defined beside each tree.
 
+pub mod api_keys;
 pub mod codec;
 mod flusher;
+pub mod scopes;
 pub mod users;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +18,8 @@ use std::sync::Arc;
 
 use flusher::Flusher;
 
+pub use api_keys::{ApiKeyRecord, ApiKeys, UsageRecord};
+pub use scopes::{ScopeRecord, Scopes};
 pub use users::{UserRecord, Users};
 
 /// sled's page cache. Its 1 GiB default lets a busy server grow to ~100 MB of RSS;
@@ -59,6 +63,8 @@ pub struct Store {
 struct Inner {
     db: sled::Db,
     users: Users,
+    scopes: Scopes,
+    api_keys: ApiKeys,
     meta: sled::Tree,
     // Field order matters on drop: the flusher's final flush runs before the
     // temporary directory is removed.
@@ -87,10 +93,14 @@ impl Store {
         check_format(&meta, &path)?;
         let flusher = Arc::new(Flusher::start(db.clone()).map_err(|e| open_error(&path, e))?);
         let users = Users::open(&db, flusher.clone())?;
+        let scopes = Scopes::open(&db, flusher.clone())?;
+        let api_keys = ApiKeys::open(&db, flusher.clone())?;
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
                 users,
+                scopes,
+                api_keys,
                 meta,
                 flusher,
                 _temp: temp,
@@ -100,6 +110,14 @@ impl Store {
 
     pub fn users(&self) -> &Users {
         &self.inner.users
+    }
+
+    pub fn scopes(&self) -> &Scopes {
+        &self.inner.scopes
+    }
+
+    pub fn api_keys(&self) -> &ApiKeys {
+        &self.inner.api_keys
     }
 
     /// A cheap read that fails when the database cannot serve requests.

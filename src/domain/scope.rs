@@ -1,0 +1,183 @@
+//! Scopes: names (RFC 6749 §3.3), the built-in and shipped catalog, and who may
+//! grant what.
+
+use super::access::Permission;
+use super::user::{Role, Roles};
+
+/// Longest scope name accepted.
+pub const MAX_NAME_LEN: usize = 128;
+
+/// RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )` — printable
+/// ASCII without space, `"` or `\`.
+pub fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("a scope name must not be empty".into());
+    }
+    if name.len() > MAX_NAME_LEN {
+        return Err(format!(
+            "scope name is longer than {MAX_NAME_LEN} characters"
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|&c| !matches!(c, '\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e'))
+    {
+        return Err(format!(
+            "scope {:?} contains {c:?}; RFC 6749 §3.3 allows printable ASCII except space, \" and \\",
+            name.chars().take(MAX_NAME_LEN).collect::<String>()
+        ));
+    }
+    Ok(())
+}
+
+/// A catalog entry as the rules see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub name: String,
+    pub description: String,
+    /// Granted to new clients unless told otherwise; grantable by members.
+    pub default: bool,
+    /// latchkey's own and OIDC's reserved scopes: cannot be deleted.
+    pub builtin: bool,
+}
+
+/// OIDC's scopes, reserved now for the OIDC issue.
+const OIDC: [(&str, &str); 4] = [
+    ("openid", "Sign you in with OpenID Connect (reserved)"),
+    ("profile", "Read your name and profile (reserved)"),
+    ("email", "Read your e-mail address (reserved)"),
+    (
+        "offline_access",
+        "Stay signed in: use refresh tokens while you are away (reserved)",
+    ),
+];
+
+/// The catalog a new store starts with: shipped examples from the seeds.
+const SHIPPED: [(&str, &str, bool); 11] = [
+    // Imagen
+    ("readUsersData", "Read your user data", true),
+    ("modifyUsersData", "Modify your user data", true),
+    ("manageJobs", "Manage jobs", false),
+    ("roles", "Read roles", false),
+    ("createJobs", "Create jobs", false),
+    ("modifyRoles", "Modify roles", false),
+    // IriSync
+    ("read", "Read access to your account", false),
+    ("write", "Write access to your account", false),
+    ("content:read", "Read your content", false),
+    ("content:write", "Create and change your content", false),
+    ("analytics:read", "Read your analytics", false),
+];
+
+fn builtin_description(p: Permission) -> &'static str {
+    match p {
+        Permission::KeysRead => "latchkey: read API keys",
+        Permission::KeysWrite => "latchkey: create, change and delete API keys",
+        Permission::ClientsRead => "latchkey: read OAuth clients",
+        Permission::ClientsWrite => "latchkey: create, change and delete OAuth clients",
+        Permission::UsersRead => "latchkey: read users (admins)",
+        Permission::UsersWrite => "latchkey: create, change and delete users (admins)",
+        Permission::ScopesWrite => "latchkey: change the scope catalog (admins)",
+    }
+}
+
+/// Scopes every store has, always (latchkey's own and OIDC's).
+pub fn builtin_catalog() -> Vec<Scope> {
+    let own = Permission::ALL.into_iter().map(|p| Scope {
+        name: p.scope().into(),
+        description: builtin_description(p).into(),
+        default: false,
+        builtin: true,
+    });
+    let oidc = OIDC.into_iter().map(|(n, d)| Scope {
+        name: n.into(),
+        description: d.into(),
+        default: false,
+        builtin: true,
+    });
+    own.chain(oidc).collect()
+}
+
+/// Scopes a new store starts with besides the built-in ones; deletable.
+pub fn shipped_catalog() -> Vec<Scope> {
+    SHIPPED
+        .into_iter()
+        .map(|(n, d, default)| Scope {
+            name: n.into(),
+            description: d.into(),
+            default,
+            builtin: false,
+        })
+        .collect()
+}
+
+/// Whether the built-in scope `name` is one of latchkey's own permissions.
+pub fn permission_of(name: &str) -> Option<Permission> {
+    Permission::ALL.into_iter().find(|p| p.scope() == name)
+}
+
+/// Whether a user with `roles` may put `scope` on a credential they own.
+/// latchkey's own scopes follow the roles; other catalog scopes are open to
+/// client-admins and admins, and to members only when marked `default`.
+pub fn may_grant(roles: &Roles, scope: &Scope) -> bool {
+    if let Some(p) = permission_of(&scope.name) {
+        return roles.iter().any(|r| p.granted_to(*r));
+    }
+    scope.default || roles.contains(&Role::Admin) || roles.contains(&Role::ClientAdmin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_rfc_6749() {
+        for ok in ["read", "content:read", "a!#[]~", "https://x.test/scope"] {
+            assert!(check_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "has space",
+            "quo\"te",
+            "back\\slash",
+            "tab\t",
+            "ünï",
+            &"x".repeat(129),
+        ] {
+            assert!(check_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_catalog_has_the_seeded_scopes() {
+        let builtin: Vec<_> = builtin_catalog().into_iter().map(|s| s.name).collect();
+        assert!(builtin.contains(&"scopes:write".to_string()));
+        assert!(builtin.contains(&"offline_access".to_string()));
+        let defaults: Vec<_> = shipped_catalog()
+            .into_iter()
+            .filter(|s| s.default)
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(defaults, ["readUsersData", "modifyUsersData"]);
+        for s in builtin_catalog().into_iter().chain(shipped_catalog()) {
+            assert!(check_name(&s.name).is_ok(), "{}", s.name);
+        }
+    }
+
+    #[test]
+    fn members_grant_defaults_and_their_own_permissions_only() {
+        let member: Roles = [Role::Member].into();
+        let admin: Roles = [Role::Admin].into();
+        let catalog: Vec<_> = builtin_catalog()
+            .into_iter()
+            .chain(shipped_catalog())
+            .collect();
+        let find = |n: &str| catalog.iter().find(|s| s.name == n).unwrap();
+        assert!(may_grant(&member, find("keys:read")));
+        assert!(!may_grant(&member, find("users:write")));
+        assert!(may_grant(&member, find("readUsersData")));
+        assert!(!may_grant(&member, find("manageJobs")));
+        assert!(may_grant(&admin, find("manageJobs")));
+        assert!(may_grant(&admin, find("users:write")));
+    }
+}

@@ -1,0 +1,351 @@
+//! API keys: created by a user, carrying that user's access narrowed to the
+//! key's scopes; shown once; disabled, enabled, rolled and deleted.
+
+use std::collections::BTreeSet;
+
+use crate::domain::access::{AuthMethod, Permission, Principal};
+use crate::domain::api_key::{self, KeyState};
+use crate::domain::scope;
+use crate::domain::time::Timestamp;
+use crate::error::{AuthFailure, Error, Result};
+use crate::secret::{constant_time_eq, fingerprint, random_bytes, Redacted};
+use crate::service::{scopes, users};
+use crate::state::AppState;
+use crate::store::ApiKeyRecord;
+
+/// Longest lifetime and grace accepted (ten years).
+pub const MAX_SECONDS: i64 = 10 * 365 * 24 * 3600;
+/// Largest `meta` document, as JSON text.
+pub const MAX_META_BYTES: usize = 4096;
+/// Most keys returned by one list call.
+pub const MAX_PAGE: usize = 1000;
+
+/// A key as the use cases see it, with its usage merged in.
+#[derive(Debug, Clone)]
+pub struct ApiKey {
+    pub id: String,
+    pub owner_id: String,
+    pub name: String,
+    pub prefix: String,
+    pub scopes: Vec<String>,
+    pub meta_json: String,
+    pub enabled: bool,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+    pub use_count: u64,
+}
+
+/// A key with its secret: only create and roll return one.
+#[derive(Debug)]
+pub struct IssuedKey {
+    pub key: ApiKey,
+    pub secret: Redacted<String>,
+}
+
+pub enum Expiry {
+    Never,
+    At(Timestamp),
+    In(i64),
+}
+
+pub struct NewKey {
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub expiry: Expiry,
+    /// JSON text of an object.
+    pub meta_json: String,
+}
+
+pub async fn create(state: &AppState, caller: &Principal, new: NewKey) -> Result<IssuedKey> {
+    api_key::check_name(&new.name).map_err(|m| Error::invalid("name", m))?;
+    if new.meta_json.len() > MAX_META_BYTES {
+        return Err(Error::invalid(
+            "meta",
+            format!("must be at most {MAX_META_BYTES} bytes of JSON"),
+        ));
+    }
+    let now = state.clock.now();
+    let expires_at = match new.expiry {
+        Expiry::Never => None,
+        Expiry::At(t) if t <= now => {
+            return Err(Error::invalid("expires_at", "is in the past"));
+        }
+        Expiry::At(t) => Some(t),
+        Expiry::In(s) if s <= 0 || s > MAX_SECONDS => {
+            return Err(Error::invalid(
+                "expires_in_seconds",
+                format!("must be between 1 and {MAX_SECONDS}"),
+            ));
+        }
+        Expiry::In(s) => Some(now.plus_secs(s)),
+    };
+    let scopes = grantable_scopes(state, caller, &new.scopes)?;
+    let secret = api_key::secret_from_random(random_bytes());
+    let record = ApiKeyRecord {
+        id: api_key::id_from_random(random_bytes()),
+        owner_id: caller.user.id.to_string(),
+        name: new.name,
+        prefix: api_key::display_prefix(&secret),
+        secret_hash: fingerprint(&secret).to_vec(),
+        previous_hash: None,
+        previous_until: None,
+        scopes,
+        meta_json: new.meta_json,
+        enabled: true,
+        created_at: now.unix(),
+        updated_at: now.unix(),
+        expires_at: expires_at.map(Timestamp::unix),
+    };
+    state.store.api_keys().insert(&record).await?;
+    Ok(IssuedKey {
+        key: view(state, record)?,
+        secret: Redacted::new(secret),
+    })
+}
+
+/// Checks requested scopes: each must be in the catalog (400), grantable by the
+/// caller's roles (403), and within a narrowed caller's own scopes (403).
+fn grantable_scopes(
+    state: &AppState,
+    caller: &Principal,
+    requested: &[String],
+) -> Result<Vec<String>> {
+    let mut out = BTreeSet::new();
+    for name in requested {
+        scope::check_name(name).map_err(|m| Error::invalid("scopes", m))?;
+        let s = match scopes::get(state, name) {
+            Ok(s) => s,
+            Err(Error::NotFound { .. }) => {
+                return Err(Error::invalid(
+                    "scopes",
+                    format!("unknown scope {name:?} (see GET /api/v1/scopes)"),
+                ));
+            }
+            Err(e) => return Err(e),
+        };
+        if !scope::may_grant(&caller.user.roles, &s) {
+            return Err(Error::NotPermitted(format!(
+                "you may not grant the scope {name:?}: your roles do not include it"
+            )));
+        }
+        if let Some(own) = &caller.credential_scopes {
+            if !own.contains(name) {
+                return Err(Error::NotPermitted(format!(
+                    "you may not grant the scope {name:?}: this credential does not carry it"
+                )));
+            }
+        }
+        out.insert(name.clone());
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// Keys of the caller, or with `user_id` (admins only) of another user.
+pub fn list(
+    state: &AppState,
+    caller: &Principal,
+    user_id: Option<&str>,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<ApiKey>, Option<String>)> {
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(Error::invalid(
+            "limit",
+            format!("must be between 1 and {MAX_PAGE}"),
+        ));
+    }
+    let owner = match user_id {
+        Some(u) if u != caller.user.id.as_str() => {
+            caller.require(Permission::UsersRead).map_err(|_| {
+                Error::NotPermitted("only admins may list another user's keys".into())
+            })?;
+            users::get(state, u)?.id.to_string()
+        }
+        _ => caller.user.id.to_string(),
+    };
+    let mut records = state
+        .store
+        .api_keys()
+        .list_by_owner(&owner, after, limit + 1)?;
+    let more = records.len() > limit;
+    records.truncate(limit);
+    let next = more.then(|| records.last().map(|r| r.id.clone())).flatten();
+    let keys = records
+        .into_iter()
+        .map(|r| view(state, r))
+        .collect::<Result<_>>()?;
+    Ok((keys, next))
+}
+
+pub fn get(state: &AppState, caller: &Principal, id: &str) -> Result<ApiKey> {
+    view(state, visible(state, caller, id)?)
+}
+
+pub async fn delete(state: &AppState, caller: &Principal, id: &str) -> Result<()> {
+    let record = visible(state, caller, id)?;
+    state.store.api_keys().delete(&record.id).await?;
+    Ok(())
+}
+
+pub async fn set_enabled(
+    state: &AppState,
+    caller: &Principal,
+    id: &str,
+    enabled: bool,
+) -> Result<ApiKey> {
+    let mut record = visible(state, caller, id)?;
+    record.enabled = enabled;
+    record.updated_at = state.clock.now().unix();
+    save(state, &record).await?;
+    view(state, record)
+}
+
+/// A new secret for the same key; the old one keeps working for `grace_seconds`.
+pub async fn roll(
+    state: &AppState,
+    caller: &Principal,
+    id: &str,
+    grace_seconds: i64,
+) -> Result<IssuedKey> {
+    if !(0..=MAX_SECONDS).contains(&grace_seconds) {
+        return Err(Error::invalid(
+            "grace_seconds",
+            format!("must be between 0 and {MAX_SECONDS}"),
+        ));
+    }
+    let mut record = visible(state, caller, id)?;
+    let now = state.clock.now();
+    let secret = api_key::secret_from_random(random_bytes());
+    let old = std::mem::replace(&mut record.secret_hash, fingerprint(&secret).to_vec());
+    if grace_seconds > 0 {
+        record.previous_hash = Some(old);
+        record.previous_until = Some(now.plus_secs(grace_seconds).unix());
+    } else {
+        record.previous_hash = None;
+        record.previous_until = None;
+    }
+    record.prefix = api_key::display_prefix(&secret);
+    record.updated_at = now.unix();
+    save(state, &record).await?;
+    Ok(IssuedKey {
+        key: view(state, record)?,
+        secret: Redacted::new(secret),
+    })
+}
+
+/// `Authorization: Bearer lk_key_…`: the owner, narrowed to the key's scopes.
+pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal> {
+    let invalid = || Error::Unauthenticated(AuthFailure::InvalidToken);
+    if !api_key::looks_like_secret(token) {
+        return Err(invalid());
+    }
+    let hash = fingerprint(token);
+    let record = state
+        .store
+        .api_keys()
+        .find_by_hash(&hash)?
+        .ok_or_else(invalid)?;
+    let is_current = constant_time_eq(&record.secret_hash, &hash);
+    let is_previous = record
+        .previous_hash
+        .as_deref()
+        .is_some_and(|p| constant_time_eq(p, &hash));
+    if !is_current && !is_previous {
+        return Err(invalid());
+    }
+    let now = state.clock.now();
+    api_key::check_usable(
+        KeyState {
+            enabled: record.enabled,
+            expires_at: record.expires_at.map(Timestamp),
+            presented_previous: !is_current,
+            previous_until: record.previous_until.map(Timestamp),
+        },
+        now,
+    )
+    .map_err(|_| invalid())?;
+    let owner = state
+        .store
+        .users()
+        .get(&record.owner_id)?
+        .map(users::from_record)
+        .transpose()?
+        .ok_or_else(invalid)?;
+    if owner.disabled {
+        return Err(invalid());
+    }
+    state.usage.record(&record.id, now);
+    Ok(Principal {
+        user: owner,
+        method: AuthMethod::ApiKey {
+            id: record.id,
+            name: record.name,
+        },
+        credential_scopes: Some(record.scopes.into_iter().collect()),
+    })
+}
+
+/// Deletes every key of a user (when the user is deleted).
+pub async fn delete_all_of(state: &AppState, owner_id: &str) -> Result<()> {
+    loop {
+        let batch = state.store.api_keys().list_by_owner(owner_id, None, 100)?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        for k in batch {
+            state.store.api_keys().delete(&k.id).await?;
+        }
+    }
+}
+
+/// The key `id` if the caller may see it: their own, or any for an admin.
+/// Anything else is "not found", so other users' key ids are not revealed.
+fn visible(state: &AppState, caller: &Principal, id: &str) -> Result<ApiKeyRecord> {
+    let not_found = || Error::NotFound {
+        kind: "API key",
+        id: id.to_owned(),
+    };
+    if !api_key::is_id(id) {
+        return Err(not_found());
+    }
+    let record = state.store.api_keys().get(id)?.ok_or_else(not_found)?;
+    if record.owner_id != caller.user.id.as_str() && !caller.is_admin() {
+        return Err(not_found());
+    }
+    Ok(record)
+}
+
+async fn save(state: &AppState, record: &ApiKeyRecord) -> Result<()> {
+    if state.store.api_keys().replace(record).await? {
+        Ok(())
+    } else {
+        Err(Error::NotFound {
+            kind: "API key",
+            id: record.id.clone(),
+        })
+    }
+}
+
+fn view(state: &AppState, r: ApiKeyRecord) -> Result<ApiKey> {
+    let stored = state.store.api_keys().usage(&r.id)?;
+    let (pending_at, pending_n) = state.usage.pending(&r.id).unwrap_or((i64::MIN, 0));
+    let last = stored
+        .last_used_at
+        .into_iter()
+        .chain((pending_n > 0).then_some(pending_at))
+        .max();
+    Ok(ApiKey {
+        id: r.id,
+        owner_id: r.owner_id,
+        name: r.name,
+        prefix: r.prefix,
+        scopes: r.scopes,
+        meta_json: r.meta_json,
+        enabled: r.enabled,
+        created_at: Timestamp(r.created_at),
+        expires_at: r.expires_at.map(Timestamp),
+        last_used_at: last.map(Timestamp),
+        use_count: stored.use_count + pending_n,
+    })
+}

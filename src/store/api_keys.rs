@@ -1,0 +1,366 @@
+//! API keys: `api_keys` (id → record), the `api_keys_by_hash` index
+//! (blake3(secret) → id, for the current and a rolled-away secret), the
+//! `api_keys_by_owner` index (owner id `/` key id → nothing), and `api_key_usage`
+//! (id → advisory last-used time and use count, written in batches without a
+//! flush of its own).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sled::transaction::{abort, ConflictableTransactionError, TransactionalTree};
+use sled::Transactional;
+
+use super::codec::{self, Record};
+use super::flusher::Flusher;
+use super::{transaction_error, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyRecord {
+    pub id: String,
+    pub owner_id: String,
+    pub name: String,
+    /// The first characters of the secret, for recognition; not a secret.
+    pub prefix: String,
+    /// blake3 of the whole current secret.
+    pub secret_hash: Vec<u8>,
+    /// blake3 of a rolled-away secret that still works until `previous_until`.
+    pub previous_hash: Option<Vec<u8>>,
+    pub previous_until: Option<i64>,
+    pub scopes: Vec<String>,
+    /// The caller's `meta` object, as JSON text.
+    pub meta_json: String,
+    pub enabled: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub expires_at: Option<i64>,
+}
+
+impl Record for ApiKeyRecord {
+    const VERSION: u8 = 1;
+    const KIND: &'static str = "API key";
+}
+
+impl ApiKeyRecord {
+    fn hashes(&self) -> BTreeSet<Vec<u8>> {
+        std::iter::once(self.secret_hash.clone())
+            .chain(self.previous_hash.clone())
+            .collect()
+    }
+
+    fn owner_key(&self) -> Vec<u8> {
+        owner_key(&self.owner_id, &self.id)
+    }
+}
+
+fn owner_key(owner: &str, id: &str) -> Vec<u8> {
+    format!("{owner}/{id}").into_bytes()
+}
+
+/// Advisory usage of a key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageRecord {
+    pub last_used_at: Option<i64>,
+    pub use_count: u64,
+}
+
+impl Record for UsageRecord {
+    const VERSION: u8 = 1;
+    const KIND: &'static str = "API key usage";
+}
+
+pub struct ApiKeys {
+    keys: sled::Tree,
+    by_hash: sled::Tree,
+    by_owner: sled::Tree,
+    usage: sled::Tree,
+    flusher: Arc<Flusher>,
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+impl ApiKeys {
+    pub(crate) fn open(db: &sled::Db, flusher: Arc<Flusher>) -> Result<ApiKeys, StoreError> {
+        Ok(ApiKeys {
+            keys: db.open_tree("api_keys")?,
+            by_hash: db.open_tree("api_keys_by_hash")?,
+            by_owner: db.open_tree("api_keys_by_owner")?,
+            usage: db.open_tree("api_key_usage")?,
+            flusher,
+        })
+    }
+
+    pub fn get(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        match self.keys.get(id.as_bytes())? {
+            Some(v) => Ok(Some(codec::decode(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The key whose current or previous secret hashes to `hash`.
+    pub fn find_by_hash(&self, hash: &[u8]) -> Result<Option<ApiKeyRecord>, StoreError> {
+        match self.by_hash.get(hash)? {
+            Some(id) => self.get(&String::from_utf8_lossy(&id)),
+            None => Ok(None),
+        }
+    }
+
+    /// Keys of one owner, in id order, up to `limit` after `after`.
+    pub fn list_by_owner(
+        &self,
+        owner: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let prefix = format!("{owner}/");
+        let start = match after {
+            Some(a) => {
+                let mut k = owner_key(owner, a);
+                k.push(0);
+                k
+            }
+            None => prefix.clone().into_bytes(),
+        };
+        let mut out = Vec::new();
+        for entry in self.by_owner.range(start..) {
+            let (k, _) = entry?;
+            let Some(id) = k.strip_prefix(prefix.as_bytes()) else {
+                break;
+            };
+            if out.len() >= limit {
+                break;
+            }
+            if let Some(rec) = self.get(&String::from_utf8_lossy(id))? {
+                out.push(rec);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    pub async fn insert(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        let value = codec::encode(key)?;
+        (&self.keys, &self.by_hash, &self.by_owner)
+            .transaction(|(keys, hashes, owners)| -> TxResult<()> {
+                if keys.get(key.id.as_bytes())?.is_some() {
+                    return abort(StoreError::Duplicate("API key id"));
+                }
+                for h in key.hashes() {
+                    if hashes.get(&h)?.is_some() {
+                        return abort(StoreError::Duplicate("API key secret"));
+                    }
+                    hashes.insert(h, key.id.as_bytes())?;
+                }
+                keys.insert(key.id.as_bytes(), value.as_slice())?;
+                owners.insert(key.owner_key(), &[])?;
+                Ok(())
+            })
+            .map_err(transaction_error)?;
+        self.durable().await
+    }
+
+    /// Replaces a key, moving its hash-index entries to match (a roll adds the
+    /// new secret and keeps or drops the old one). False when the key is gone.
+    pub async fn replace(&self, key: &ApiKeyRecord) -> Result<bool, StoreError> {
+        let value = codec::encode(key)?;
+        let found = (&self.keys, &self.by_hash)
+            .transaction(|(keys, hashes)| -> TxResult<bool> {
+                let Some(old) = read(keys, &key.id)? else {
+                    return Ok(false);
+                };
+                let (old_h, new_h) = (old.hashes(), key.hashes());
+                for h in old_h.difference(&new_h) {
+                    hashes.remove(h.as_slice())?;
+                }
+                for h in new_h.difference(&old_h) {
+                    if hashes.get(h)?.is_some() {
+                        return abort(StoreError::Duplicate("API key secret"));
+                    }
+                    hashes.insert(h.as_slice(), key.id.as_bytes())?;
+                }
+                keys.insert(key.id.as_bytes(), value.as_slice())?;
+                Ok(true)
+            })
+            .map_err(transaction_error)?;
+        if found {
+            self.durable().await?;
+        }
+        Ok(found)
+    }
+
+    pub async fn delete(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let removed = (&self.keys, &self.by_hash, &self.by_owner, &self.usage)
+            .transaction(
+                |(keys, hashes, owners, usage)| -> TxResult<Option<ApiKeyRecord>> {
+                    let Some(old) = read(keys, id)? else {
+                        return Ok(None);
+                    };
+                    for h in old.hashes() {
+                        hashes.remove(h)?;
+                    }
+                    keys.remove(id.as_bytes())?;
+                    owners.remove(old.owner_key())?;
+                    usage.remove(id.as_bytes())?;
+                    Ok(Some(old))
+                },
+            )
+            .map_err(transaction_error)?;
+        if removed.is_some() {
+            self.durable().await?;
+        }
+        Ok(removed)
+    }
+
+    pub fn usage(&self, id: &str) -> Result<UsageRecord, StoreError> {
+        match self.usage.get(id.as_bytes())? {
+            Some(v) => Ok(codec::decode(&v)?),
+            None => Ok(UsageRecord::default()),
+        }
+    }
+
+    /// Adds counted uses in one batch. Advisory data: no flush of its own (sled's
+    /// background flush and the next durable write carry it), and uses of keys
+    /// deleted meanwhile are dropped.
+    pub fn add_usage(&self, uses: &[(String, i64, u64)]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for (id, last_used_at, count) in uses {
+            if !self.keys.contains_key(id.as_bytes())? {
+                continue;
+            }
+            let mut u = self.usage(id)?;
+            u.last_used_at = Some(
+                u.last_used_at
+                    .map_or(*last_used_at, |t| t.max(*last_used_at)),
+            );
+            u.use_count = u.use_count.saturating_add(*count);
+            batch.insert(id.as_bytes(), codec::encode(&u)?);
+        }
+        self.usage.apply_batch(batch)?;
+        Ok(())
+    }
+
+    async fn durable(&self) -> Result<(), StoreError> {
+        self.flusher.flush().await.map_err(StoreError::Durability)
+    }
+}
+
+fn read(tree: &TransactionalTree, id: &str) -> TxResult<Option<ApiKeyRecord>> {
+    match tree.get(id.as_bytes())? {
+        Some(bytes) => match codec::decode(&bytes) {
+            Ok(k) => Ok(Some(k)),
+            Err(e) => abort(StoreError::Codec(e)),
+        },
+        None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Location, Store, DEFAULT_CACHE_BYTES};
+    use super::*;
+
+    fn key(id: &str, owner: &str, hash: u8) -> ApiKeyRecord {
+        ApiKeyRecord {
+            id: id.into(),
+            owner_id: owner.into(),
+            name: "k".into(),
+            prefix: "lk_key_abcd".into(),
+            secret_hash: vec![hash; 32],
+            previous_hash: None,
+            previous_until: None,
+            scopes: vec![],
+            meta_json: "{}".into(),
+            enabled: true,
+            created_at: 0,
+            updated_at: 0,
+            expires_at: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_hash_index_follows_rolls_and_deletes() {
+        let store = Store::open(&Location::Ephemeral, DEFAULT_CACHE_BYTES).unwrap();
+        let keys = store.api_keys();
+        keys.insert(&key("k1", "u1", 1)).await.unwrap();
+        assert_eq!(keys.find_by_hash(&[1; 32]).unwrap().unwrap().id, "k1");
+
+        let mut rolled = key("k1", "u1", 2);
+        rolled.previous_hash = Some(vec![1; 32]);
+        assert!(keys.replace(&rolled).await.unwrap());
+        assert!(
+            keys.find_by_hash(&[1; 32]).unwrap().is_some(),
+            "grace keeps the old hash"
+        );
+        assert!(keys.find_by_hash(&[2; 32]).unwrap().is_some());
+
+        assert!(keys.replace(&key("k1", "u1", 3)).await.unwrap());
+        assert!(keys.find_by_hash(&[1; 32]).unwrap().is_none());
+        assert!(keys.find_by_hash(&[2; 32]).unwrap().is_none());
+
+        keys.delete("k1").await.unwrap().unwrap();
+        assert!(keys.find_by_hash(&[3; 32]).unwrap().is_none());
+        assert!(keys.list_by_owner("u1", None, 10).unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn owners_see_only_their_keys_in_pages() {
+        let store = Store::open(&Location::Ephemeral, DEFAULT_CACHE_BYTES).unwrap();
+        let keys = store.api_keys();
+        for (i, owner) in ["u1", "u2", "u1", "u10", "u1"].iter().enumerate() {
+            keys.insert(&key(&format!("k{i}"), owner, i as u8))
+                .await
+                .unwrap();
+        }
+        let ids = |v: Vec<ApiKeyRecord>| v.into_iter().map(|k| k.id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(keys.list_by_owner("u1", None, 10).unwrap()),
+            ["k0", "k2", "k4"]
+        );
+        assert_eq!(
+            ids(keys.list_by_owner("u1", None, 2).unwrap()),
+            ["k0", "k2"]
+        );
+        assert_eq!(
+            ids(keys.list_by_owner("u1", Some("k2"), 2).unwrap()),
+            ["k4"]
+        );
+    }
+
+    #[tokio::test]
+    async fn usage_adds_up_and_skips_deleted_keys() {
+        let store = Store::open(&Location::Ephemeral, DEFAULT_CACHE_BYTES).unwrap();
+        let keys = store.api_keys();
+        keys.insert(&key("k1", "u1", 1)).await.unwrap();
+        keys.add_usage(&[("k1".into(), 10, 2), ("gone".into(), 10, 1)])
+            .unwrap();
+        keys.add_usage(&[("k1".into(), 5, 3)]).unwrap();
+        assert_eq!(
+            keys.usage("k1").unwrap(),
+            UsageRecord {
+                last_used_at: Some(10),
+                use_count: 5
+            }
+        );
+        assert_eq!(keys.usage("gone").unwrap(), UsageRecord::default());
+    }
+
+    #[tokio::test]
+    async fn a_secret_hash_cannot_belong_to_two_keys() {
+        let store = Store::open(&Location::Ephemeral, DEFAULT_CACHE_BYTES).unwrap();
+        store.api_keys().insert(&key("k1", "u1", 9)).await.unwrap();
+        let err = store
+            .api_keys()
+            .insert(&key("k2", "u1", 9))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Duplicate(_)));
+        assert!(store.api_keys().get("k2").unwrap().is_none());
+    }
+}

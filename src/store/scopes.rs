@@ -1,0 +1,112 @@
+//! The `scopes` tree: the scope catalog, name → record.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::codec::{self, Record};
+use super::flusher::Flusher;
+use super::StoreError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeRecord {
+    pub name: String,
+    pub description: String,
+    pub default: bool,
+    pub builtin: bool,
+}
+
+impl Record for ScopeRecord {
+    const VERSION: u8 = 1;
+    const KIND: &'static str = "scope";
+}
+
+pub struct Scopes {
+    tree: sled::Tree,
+    flusher: Arc<Flusher>,
+}
+
+impl Scopes {
+    pub(crate) fn open(db: &sled::Db, flusher: Arc<Flusher>) -> Result<Scopes, StoreError> {
+        Ok(Scopes {
+            tree: db.open_tree("scopes")?,
+            flusher,
+        })
+    }
+
+    pub fn get(&self, name: &str) -> Result<Option<ScopeRecord>, StoreError> {
+        match self.tree.get(name.as_bytes())? {
+            Some(v) => Ok(Some(codec::decode(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The whole catalog in name order (it is small: tens of entries).
+    pub fn all(&self) -> Result<Vec<ScopeRecord>, StoreError> {
+        self.tree
+            .iter()
+            .values()
+            .map(|v| Ok(codec::decode(&v?)?))
+            .collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tree.is_empty()
+    }
+
+    /// Adds `record` unless the name exists; `Duplicate("scope")` otherwise.
+    pub async fn insert(&self, record: &ScopeRecord) -> Result<(), StoreError> {
+        let value = codec::encode(record)?;
+        let prior = self.tree.compare_and_swap(
+            record.name.as_bytes(),
+            None as Option<&[u8]>,
+            Some(value),
+        )?;
+        if prior.is_err() {
+            return Err(StoreError::Duplicate("scope"));
+        }
+        self.durable().await
+    }
+
+    /// Adds every record whose name is missing, in one batch; returns how many.
+    pub async fn insert_missing(&self, records: &[ScopeRecord]) -> Result<usize, StoreError> {
+        let mut batch = sled::Batch::default();
+        let mut added = 0;
+        for r in records {
+            if !self.tree.contains_key(r.name.as_bytes())? {
+                batch.insert(r.name.as_bytes(), codec::encode(r)?);
+                added += 1;
+            }
+        }
+        if added > 0 {
+            self.tree.apply_batch(batch)?;
+            self.durable().await?;
+        }
+        Ok(added)
+    }
+
+    /// Replaces an existing record; false when it does not exist.
+    pub async fn replace(&self, record: &ScopeRecord) -> Result<bool, StoreError> {
+        let value = codec::encode(record)?;
+        let updated = self
+            .tree
+            .update_and_fetch(record.name.as_bytes(), |old| old.map(|_| value.clone()))?;
+        if updated.is_none() {
+            return Ok(false);
+        }
+        self.durable().await?;
+        Ok(true)
+    }
+
+    pub async fn delete(&self, name: &str) -> Result<bool, StoreError> {
+        let removed = self.tree.remove(name.as_bytes())?.is_some();
+        if removed {
+            self.durable().await?;
+        }
+        Ok(removed)
+    }
+
+    async fn durable(&self) -> Result<(), StoreError> {
+        self.flusher.flush().await.map_err(StoreError::Durability)
+    }
+}
