@@ -6,10 +6,13 @@
 
 mod common;
 
+mod api_keys;
 mod auth;
+mod authorization;
 mod binary;
 mod errors;
 mod layering;
 mod lifecycle;
 mod openapi;
+mod scopes;
 mod users;

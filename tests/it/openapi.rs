@@ -21,7 +21,7 @@ fn committed_spec_matches_the_code() {
     );
 }
 
-/// Every `/api/v1` operation declares the Basic scheme, has an operation id, and
+/// Every `/api/v1` operation declares the Basic and Bearer schemes, has an operation id, and
 /// documents 401; so Swagger UI's Authorize applies to all of them.
 #[test]
 fn every_api_operation_is_secured_and_named() {
