@@ -9,13 +9,18 @@ loopback, and reports:
     in the same run, each for a bounded duration
   * RSS after the load
 
-Usage: python3 scripts/load.py [--duration 10] [--connections 32] [--threads 2]
+  * the same for API-key (Bearer) GET /api/v1/users/me, with `--keys N` keys stored
+
+Usage: python3 scripts/load.py [--duration 10] [--connections 32] [--threads 2] [--keys 100000]
 Needs wrk (Debian package `wrk`) and a release build (`cargo build --release`).
 Only 127.0.0.1 is ever contacted; every wait is bounded.
 """
 
 import argparse
 import base64
+import http.client
+import json
+import threading
 import os
 import re
 import shutil
@@ -79,11 +84,43 @@ def run_wrk(port, path, duration, connections, threads, auth=None, expect_errors
     return rps, lat.get("50", "?"), lat.get("99", "?")
 
 
+def create_keys(port, basic, count, workers=16):
+    """Creates `count` API keys over keep-alive connections; returns one secret."""
+    secrets = []
+    errors = []
+
+    def work(n):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        body = json.dumps({"name": "bulk", "scopes": ["keys:read"]})
+        headers = {"Authorization": basic, "Content-Type": "application/json"}
+        for _ in range(n):
+            conn.request("POST", "/api/v1/api-keys", body, headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            if resp.status != 201:
+                errors.append(data)
+                return
+            if not secrets:
+                secrets.append(json.loads(data)["secret"])
+        conn.close()
+
+    per = [count // workers + (1 if i < count % workers else 0) for i in range(workers)]
+    threads = [threading.Thread(target=work, args=(n,)) for n in per if n]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=1800)
+    if errors:
+        sys.exit(f"creating keys failed: {errors[0][:200]}")
+    return secrets[0]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--keys", type=int, default=1, help="API keys stored before the load (at least 1)")
     args = ap.parse_args()
     if not os.path.exists(BIN):
         sys.exit("build first: cargo build --release")
@@ -104,10 +141,16 @@ def main():
         time.sleep(2.0)  # past the hashing pool's 1 s idle release
         idle = rss_kib(proc.pid)
         basic = "Basic " + base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
+        t0 = time.monotonic()
+        secret = create_keys(port, basic, max(1, args.keys))
+        t_keys = time.monotonic() - t0
         rows = [
             ("GET /health",) + run_wrk(port, "/health", args.duration, args.connections, args.threads),
             ("GET /api/v1/users/me (Basic)",) + run_wrk(
                 port, "/api/v1/users/me", args.duration, args.connections, args.threads, basic),
+            (f"GET /api/v1/users/me (API key)",) + run_wrk(
+                port, "/api/v1/users/me", args.duration, args.connections, args.threads,
+                f"Bearer {secret}"),
         ]
         after = rss_kib(proc.pid)
         # A flood of wrong passwords: every request pays argon2id (the cache only
@@ -130,12 +173,13 @@ def main():
     print(f"start-up to first 200 on /ready:  {t_ready * 1000:.1f} ms (bootstrap admin hashed and flushed)")
     print(f"idle RSS: {idle / 1024:.1f} MiB; after /health + Basic load: {after / 1024:.1f} MiB; "
           f"after the wrong-password flood: {after_flood / 1024:.1f} MiB")
+    print(f"API keys stored: {max(1, args.keys)} (created over HTTP in {t_keys:.1f} s)")
     print(f"wrk: {args.threads} threads, {args.connections} connections, {args.duration} s per endpoint")
     print(f"{'endpoint':32} {'req/s':>10} {'p50':>10} {'p99':>10}")
     for name, rps, p50, p99 in rows:
         print(f"{name:32} {rps:10.0f} {p50:>10} {p99:>10}")
     health_rps = rows[0][1]
-    for name, rps, _, _ in rows[1:2]:
+    for name, rps, _, _ in rows[1:3]:
         print(f"{name}: {100 * rps / health_rps:.0f} % of /health")
 
 

@@ -8,6 +8,7 @@
 //! [`Workspace`]: memory stays bounded by the pool size, extra work waits its turn.
 
 use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
@@ -20,6 +21,9 @@ type Job = Box<dyn FnOnce(&PasswordHasher, &mut Workspace) + Send>;
 #[derive(Clone)]
 pub struct Passwords {
     queue: mpsc::Sender<Job>,
+    hasher: PasswordHasher,
+    /// Whether the process has hashed before (see [`Passwords::hash`]).
+    hashed_before: Arc<AtomicBool>,
 }
 
 impl Passwords {
@@ -49,14 +53,29 @@ impl Passwords {
                 })
                 .map_err(|e| Error::Internal(format!("cannot start a hashing thread: {e}")))?;
         }
-        Ok(Passwords { queue: tx })
+        Ok(Passwords {
+            queue: tx,
+            hasher,
+            hashed_before: Arc::default(),
+        })
     }
 
     /// A PHC string for a new password.
+    ///
+    /// The process's first hash (the bootstrap admin on first start) runs with
+    /// fresh memory on a blocking thread: glibc serves that first 7 MiB block by
+    /// `mmap` and returns it to the OS on free, so an idle server does not keep a
+    /// hashing workspace it may never use again. Later hashes use the pool.
     pub async fn hash(&self, password: String) -> Result<String> {
-        self.run(move |h, ws| h.hash(&password, ws))
-            .await?
-            .map_err(|e| Error::Internal(e.to_string()))
+        let result = if self.hashed_before.swap(true, Ordering::AcqRel) {
+            self.run(move |h, ws| h.hash(&password, ws)).await?
+        } else {
+            let hasher = self.hasher.clone();
+            tokio::task::spawn_blocking(move || hasher.hash(&password, &mut Workspace::default()))
+                .await
+                .map_err(|e| Error::Internal(format!("hashing task failed: {e}")))?
+        };
+        result.map_err(|e| Error::Internal(e.to_string()))
     }
 
     /// Whether `password` matches `phc`; with `None` (no such user) it spends the

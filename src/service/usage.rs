@@ -22,9 +22,13 @@ pub struct Usage {
 impl Usage {
     pub fn record(&self, key_id: &str, now: Timestamp) {
         if let Ok(mut p) = self.pending.lock() {
-            let e = p.entry(key_id.to_owned()).or_insert((now.unix(), 0));
-            e.0 = e.0.max(now.unix());
-            e.1 += 1;
+            // The common case (a key already counted) allocates nothing.
+            if let Some(e) = p.get_mut(key_id) {
+                e.0 = e.0.max(now.unix());
+                e.1 += 1;
+            } else {
+                p.insert(key_id.to_owned(), (now.unix(), 1));
+            }
         }
     }
 
