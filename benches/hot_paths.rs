@@ -12,7 +12,7 @@ use latchkey::domain::time::Timestamp;
 use latchkey::password::{PasswordHasher, Workspace};
 use latchkey::secret::fingerprint;
 use latchkey::service::login_cache::LoginCache;
-use latchkey::store::{Location, Store, UserRecord, DEFAULT_CACHE_BYTES};
+use latchkey::store::{ApiKeyRecord, Location, Store, UserRecord, DEFAULT_CACHE_BYTES};
 
 fn passwords(c: &mut Criterion) {
     let hasher = PasswordHasher::new().unwrap();
@@ -135,5 +135,72 @@ fn store(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, passwords, credentials, store);
+fn key_record(i: u32) -> (ApiKeyRecord, String) {
+    let secret = format!("lk_key_{i:043}");
+    let record = ApiKeyRecord {
+        id: format!("key_{i:024x}"),
+        owner_id: format!("usr_{:024x}", 0),
+        name: "bench".into(),
+        prefix: secret[..12].into(),
+        secret_hash: fingerprint(&secret).to_vec(),
+        previous_hash: None,
+        previous_until: None,
+        scopes: vec!["keys:read".into()],
+        meta_json: "{}".into(),
+        enabled: true,
+        created_at: 1,
+        updated_at: 1,
+        expires_at: None,
+    };
+    (record, secret)
+}
+
+/// The storage side of API-key authentication (fingerprint, hash index, key
+/// record, owner record) with 1,000 and with 100,000 keys stored: the cost
+/// should not grow with the number of keys.
+fn api_key_lookup(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut group = c.benchmark_group("api_key_lookup");
+    for count in [1_000u32, 100_000] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&Location::Dir(dir.path().into()), DEFAULT_CACHE_BYTES).unwrap();
+        rt.block_on(async {
+            store.users().insert(&record(0)).await.unwrap();
+            // Concurrent inserts share flushes, so loading 100k keys takes seconds.
+            for chunk in (0..count).collect::<Vec<_>>().chunks(256) {
+                let mut tasks = Vec::new();
+                for &i in chunk {
+                    let store = store.clone();
+                    tasks.push(tokio::spawn(async move {
+                        store.api_keys().insert(&key_record(i).0).await.unwrap()
+                    }));
+                }
+                for t in tasks {
+                    t.await.unwrap();
+                }
+            }
+        });
+        let secrets: Vec<String> = (0..1000)
+            .map(|i| key_record(i * (count / 1000)).1)
+            .collect();
+        let mut n = 0usize;
+        group.bench_function(format!("{count}_keys"), |b| {
+            b.iter(|| {
+                n = (n + 1) % secrets.len();
+                let key = store
+                    .api_keys()
+                    .find_by_hash(&fingerprint(&secrets[n]))
+                    .unwrap()
+                    .unwrap();
+                store.users().get(&key.owner_id).unwrap().unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, passwords, credentials, store, api_key_lookup);
 criterion_main!(benches);

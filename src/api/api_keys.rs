@@ -7,7 +7,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::auth::{Authorized, KeysRead, KeysWrite};
-use super::error::{ApiError, Change, Create, Listing, Lookup, Removal};
+use super::error::{ApiError, Change, Create, Lookup, OwnedListing, Removal};
 use super::ApiTags;
 use crate::domain::time::Timestamp;
 use crate::error::Error;
@@ -173,7 +173,7 @@ impl ApiKeysApi {
         limit: Query<Option<u32>>,
         /// Start after this key id (the previous page's `next_after`).
         after: Query<Option<String>>,
-    ) -> Result<Json<ApiKeyList>, ApiError<Listing>> {
+    ) -> Result<Json<ApiKeyList>, ApiError<OwnedListing>> {
         let (keys, next_after) = api_keys::list(
             &state,
             &auth.principal,

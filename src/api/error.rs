@@ -48,6 +48,8 @@ statuses! {
     Lookup = [401, 403, 404];
     /// Listing with query parameters.
     Listing = [400, 401, 403];
+    /// Listing what belongs to a user named by a query parameter.
+    OwnedListing = [400, 401, 403, 404];
     /// Creating from a JSON body.
     Create = [400, 401, 403, 409, 413, 415];
     /// Changing one resource from a JSON body.

@@ -7,8 +7,8 @@
 //! long-lived thread per CPU, fed by a queue, each reusing one argon2
 //! [`Workspace`]: memory stays bounded by the pool size, extra work waits its turn.
 
-use std::sync::mpsc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
