@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::service::auth_cache::AuthCache;
 use crate::service::login_cache::LoginCache;
 use crate::service::passwords::Passwords;
 use crate::service::usage::Usage;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub passwords: Passwords,
     pub login_cache: Arc<LoginCache>,
+    /// Recently authenticated API keys (invalidated by any key or user change).
+    pub auth_cache: Arc<AuthCache>,
     /// API key usage not yet written to the store.
     pub usage: Arc<Usage>,
     /// Serializes user changes that can affect the "at least one admin" rule.
@@ -33,6 +36,7 @@ impl AppState {
             config: Arc::new(config),
             passwords: Passwords::new()?,
             login_cache: Arc::new(LoginCache::new()),
+            auth_cache: Arc::default(),
             usage: Arc::default(),
             user_writes: Arc::default(),
             ready: Arc::default(),

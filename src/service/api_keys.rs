@@ -184,7 +184,10 @@ pub fn get(state: &AppState, caller: &Principal, id: &str) -> Result<ApiKey> {
 
 pub async fn delete(state: &AppState, caller: &Principal, id: &str) -> Result<()> {
     let record = visible(state, caller, id)?;
-    state.store.api_keys().delete(&record.id).await?;
+    // Invalidate whatever the outcome: a failed flush may follow an applied change.
+    let result = state.store.api_keys().delete(&record.id).await;
+    state.auth_cache.invalidate();
+    result?;
     Ok(())
 }
 
@@ -241,11 +244,28 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal> {
         return Err(invalid());
     }
     let hash = fingerprint(token);
-    let record = state
-        .store
-        .api_keys()
-        .find_by_hash(&hash)?
-        .ok_or_else(invalid)?;
+    let (record, owner) = match state.auth_cache.get(&hash) {
+        Some(hit) => (hit.key, hit.owner),
+        None => {
+            let generation = state.auth_cache.generation();
+            let record = state
+                .store
+                .api_keys()
+                .find_by_hash(&hash)?
+                .ok_or_else(invalid)?;
+            let owner = state
+                .store
+                .users()
+                .get(&record.owner_id)?
+                .map(users::from_record)
+                .transpose()?
+                .ok_or_else(invalid)?;
+            state
+                .auth_cache
+                .insert(hash, generation, record.clone(), owner.clone());
+            (record, owner)
+        }
+    };
     let is_current = constant_time_eq(&record.secret_hash, &hash);
     let is_previous = record
         .previous_hash
@@ -265,13 +285,6 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal> {
         now,
     )
     .map_err(|_| invalid())?;
-    let owner = state
-        .store
-        .users()
-        .get(&record.owner_id)?
-        .map(users::from_record)
-        .transpose()?
-        .ok_or_else(invalid)?;
     if owner.disabled {
         return Err(invalid());
     }
@@ -294,7 +307,9 @@ pub async fn delete_all_of(state: &AppState, owner_id: &str) -> Result<()> {
             return Ok(());
         }
         for k in batch {
-            state.store.api_keys().delete(&k.id).await?;
+            let result = state.store.api_keys().delete(&k.id).await;
+            state.auth_cache.invalidate();
+            result?;
         }
     }
 }
@@ -317,7 +332,9 @@ fn visible(state: &AppState, caller: &Principal, id: &str) -> Result<ApiKeyRecor
 }
 
 async fn save(state: &AppState, record: &ApiKeyRecord) -> Result<()> {
-    if state.store.api_keys().replace(record).await? {
+    let found = state.store.api_keys().replace(record).await;
+    state.auth_cache.invalidate();
+    if found? {
         Ok(())
     } else {
         Err(Error::NotFound {

@@ -5,6 +5,7 @@
 //! `poem`, `poem_openapi`, `sled` or `bincode`.
 
 pub mod api_keys;
+pub mod auth_cache;
 pub mod authn;
 pub mod bootstrap;
 pub mod health;

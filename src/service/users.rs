@@ -162,7 +162,10 @@ pub async fn update(state: &AppState, id: &str, changes: UserChanges) -> Result<
         ensure_another_admin(state, &user.id)?;
     }
     user.updated_at = state.clock.now().max(user.updated_at);
-    if !state.store.users().replace(&to_record(&user)).await? {
+    // Invalidate whatever the outcome: a failed flush may follow an applied change.
+    let found = state.store.users().replace(&to_record(&user)).await;
+    state.auth_cache.invalidate();
+    if !found? {
         return Err(Error::NotFound {
             kind: "user",
             id: id.to_owned(),
@@ -177,7 +180,9 @@ pub async fn delete(state: &AppState, id: &str) -> Result<()> {
     if user.is_active_admin() {
         ensure_another_admin(state, &user.id)?;
     }
-    state.store.users().delete(user.id.as_str()).await?;
+    let result = state.store.users().delete(user.id.as_str()).await;
+    state.auth_cache.invalidate();
+    result?;
     // The user is gone (their keys already fail to authenticate); remove the keys.
     crate::service::api_keys::delete_all_of(state, user.id.as_str()).await?;
     Ok(())

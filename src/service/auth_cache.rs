@@ -1,0 +1,124 @@
+//! A memory of recently authenticated API keys, so the hot path of a busy
+//! client costs one hash and one map lookup instead of two store reads.
+//!
+//! Correctness rests on a generation counter: every change to a key or a user
+//! (disable, roll, delete, password, roles …) bumps it after writing the store,
+//! and an entry is trusted only if it was filled under the current generation.
+//! A reader takes the generation *before* reading the store, so a change that
+//! lands meanwhile makes its entry stale at once. Time-based rules (expiry, a
+//! rolled secret's grace) are checked on every use against the cached record.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use crate::domain::user::User;
+use crate::store::ApiKeyRecord;
+
+/// Most entries kept; a full cache starts over.
+const CAPACITY: usize = 10_000;
+
+#[derive(Default)]
+pub struct AuthCache {
+    generation: AtomicU64,
+    keys: Mutex<HashMap<[u8; 32], Entry>>,
+}
+
+#[derive(Clone)]
+pub struct Entry {
+    generation: u64,
+    pub key: ApiKeyRecord,
+    pub owner: User,
+}
+
+impl AuthCache {
+    /// Call after any change to a key or a user has been written.
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The generation to pass to `insert` for what is about to be read.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    pub fn get(&self, hash: &[u8; 32]) -> Option<Entry> {
+        let current = self.generation();
+        let keys = self.keys.lock().ok()?;
+        keys.get(hash).filter(|e| e.generation == current).cloned()
+    }
+
+    pub fn insert(&self, hash: [u8; 32], generation: u64, key: ApiKeyRecord, owner: User) {
+        if let Ok(mut keys) = self.keys.lock() {
+            if keys.len() >= CAPACITY {
+                keys.clear();
+            }
+            keys.insert(
+                hash,
+                Entry {
+                    generation,
+                    key,
+                    owner,
+                },
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::time::Timestamp;
+    use crate::domain::user::{Role, UserId, Username};
+
+    fn entry() -> (ApiKeyRecord, User) {
+        let key = ApiKeyRecord {
+            id: "key_1".into(),
+            owner_id: "usr_1".into(),
+            name: "k".into(),
+            prefix: "lk_key_x".into(),
+            secret_hash: vec![1; 32],
+            previous_hash: None,
+            previous_until: None,
+            scopes: vec![],
+            meta_json: "{}".into(),
+            enabled: true,
+            created_at: 0,
+            updated_at: 0,
+            expires_at: None,
+        };
+        let owner = User {
+            id: UserId::from_random([1; 12]),
+            username: Username::parse("u").unwrap(),
+            email: None,
+            name: None,
+            password_hash: String::new(),
+            roles: [Role::Member].into(),
+            disabled: false,
+            created_at: Timestamp(0),
+            updated_at: Timestamp(0),
+        };
+        (key, owner)
+    }
+
+    #[test]
+    fn entries_die_with_any_change() {
+        let cache = AuthCache::default();
+        let (k, u) = entry();
+        cache.insert([1; 32], cache.generation(), k, u);
+        assert!(cache.get(&[1; 32]).is_some());
+        cache.invalidate();
+        assert!(cache.get(&[1; 32]).is_none());
+    }
+
+    /// A read that started before a change must not be trusted after it.
+    #[test]
+    fn a_read_racing_a_change_is_not_trusted() {
+        let cache = AuthCache::default();
+        let (k, u) = entry();
+        let generation = cache.generation(); // reader starts
+        cache.invalidate(); // a change lands while the reader reads the store
+        cache.insert([1; 32], generation, k, u); // reader fills with what it read
+        assert!(cache.get(&[1; 32]).is_none());
+    }
+}
