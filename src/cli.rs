@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-#[derive(Debug, Parser)]
+#[derive(Parser)] // no Debug: may hold --admin-password
 #[command(
     name = "latchkey",
     version,
@@ -26,7 +26,7 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 pub enum Command {
     /// Run the server.
     Serve(ServeArgs),
@@ -36,7 +36,7 @@ pub enum Command {
     Healthcheck(HealthcheckArgs),
 }
 
-#[derive(Debug, Args)]
+#[derive(Args)] // no Debug: holds --admin-password
 pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, env = "LATCHKEY_BIND", default_value = "127.0.0.1:8080")]

@@ -40,6 +40,7 @@ pub async fn run(
         .run_with_graceful_shutdown(app, shutdown, Some(GRACE))
         .await;
     drainer.abort();
+    let _ = drainer.await; // so the final drain below cannot overlap a running one
     if let Err(e) = usage.drain(&store) {
         tracing::warn!(error = %e, "could not record API key usage at shutdown");
     }

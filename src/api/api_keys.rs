@@ -57,7 +57,7 @@ impl From<ApiKey> for ApiKeyView {
 }
 
 /// A key with its secret. Shown once: save the secret now; latchkey keeps only a hash.
-#[derive(Debug, Object)]
+#[derive(Object)] // no Debug: holds the secret
 pub struct ApiKeyIssued {
     /// Send as `Authorization: Bearer <secret>`.
     pub secret: String,

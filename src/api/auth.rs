@@ -15,7 +15,7 @@ use poem_openapi::registry::{MetaSecurityScheme, Registry};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 
 use super::error::{ApiError, AuthOnly};
-use crate::domain::access::{Permission, Principal};
+use crate::domain::access::{AuthMethod, Denied, Permission, Principal};
 use crate::error::Error;
 use crate::service::authn;
 use crate::state::AppState;
@@ -112,14 +112,30 @@ impl<'a, R: Requirement> ApiExtractor<'a> for Authorized<R> {
         let state = req.data::<AppState>().ok_or_else(|| {
             ApiError::<AuthOnly>::from(Error::Internal("AppState missing from the route".into()))
         })?;
+        if !state.is_ready() {
+            // First start: the admin and the scope catalog are still being made.
+            return Err(ApiError::<AuthOnly>::from(Error::Unavailable(
+                "start-up has not finished; retry in a moment".into(),
+            ))
+            .into());
+        }
         let header = req.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
         let principal = authn::authenticate(state, header)
             .await
             .map_err(|e| ApiError::<AuthOnly>::from_error(e, state.config.basic_auth))?;
         if let Some(needed) = R::PERMISSION {
-            principal
-                .require(needed)
-                .map_err(|d| ApiError::<AuthOnly>::from(Error::from(d)))?;
+            principal.require(needed).map_err(|d| {
+                let bearer = !matches!(principal.method, AuthMethod::Basic);
+                let err = ApiError::<AuthOnly>::from(Error::from(d.clone()));
+                match d {
+                    // RFC 6750 §3.1: tell a bearer client which scope it lacks.
+                    Denied::Scope(p) if bearer => err.with_challenge(format!(
+                        r#"Bearer realm="latchkey", error="insufficient_scope", scope="{}""#,
+                        p.scope()
+                    )),
+                    _ => err,
+                }
+            })?;
         }
         Ok(Authorized {
             principal,

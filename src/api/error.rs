@@ -141,6 +141,12 @@ impl<S: Statuses> ApiError<S> {
         err
     }
 
+    /// Adds a `WWW-Authenticate` challenge to the answer.
+    pub fn with_challenge(mut self, challenge: String) -> Self {
+        self.challenges.push(challenge);
+        self
+    }
+
     pub fn status(&self) -> StatusCode {
         self.status
     }

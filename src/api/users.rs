@@ -131,7 +131,7 @@ impl From<Principal> for Me {
 }
 
 /// A new user.
-#[derive(Debug, Object)]
+#[derive(Object)] // no Debug: holds a plaintext password
 #[oai(deny_unknown_fields)]
 pub struct CreateUser {
     /// 1–64 characters from `A–Z a–z 0–9 . _ - @ +`; unique in any letter case.
@@ -148,7 +148,7 @@ pub struct CreateUser {
 }
 
 /// Changes to a user; absent fields stay as they are, `null` clears `email` or `name`.
-#[derive(Debug, Object)]
+#[derive(Object)] // no Debug: may hold a plaintext password
 #[oai(deny_unknown_fields)]
 pub struct UpdateUser {
     /// Replaces the user's roles.

@@ -98,6 +98,13 @@ pub async fn create(state: &AppState, caller: &Principal, new: NewKey) -> Result
         expires_at: expires_at.map(Timestamp::unix),
     };
     state.store.api_keys().insert(&record).await?;
+    // The owner may have been deleted while this request ran (deletion removes
+    // keys it finds; this one came after): take the key back.
+    if state.store.users().get(&record.owner_id)?.is_none() {
+        state.store.api_keys().delete(&record.id).await?;
+        state.auth_cache.invalidate();
+        return Err(Error::Unauthenticated(AuthFailure::BadPassword));
+    }
     Ok(IssuedKey {
         key: view(state, record)?,
         secret: Redacted::new(secret),
@@ -179,11 +186,11 @@ pub fn list(
 }
 
 pub fn get(state: &AppState, caller: &Principal, id: &str) -> Result<ApiKey> {
-    view(state, visible(state, caller, id)?)
+    view(state, visible(state, caller, id, Access::Read)?)
 }
 
 pub async fn delete(state: &AppState, caller: &Principal, id: &str) -> Result<()> {
-    let record = visible(state, caller, id)?;
+    let record = visible(state, caller, id, Access::Change)?;
     // Invalidate whatever the outcome: a failed flush may follow an applied change.
     let result = state.store.api_keys().delete(&record.id).await;
     state.auth_cache.invalidate();
@@ -197,11 +204,18 @@ pub async fn set_enabled(
     id: &str,
     enabled: bool,
 ) -> Result<ApiKey> {
-    let mut record = visible(state, caller, id)?;
-    record.enabled = enabled;
-    record.updated_at = state.clock.now().unix();
-    save(state, &record).await?;
-    view(state, record)
+    let record = visible(state, caller, id, Access::Change)?;
+    if enabled {
+        // Re-enabling hands the key's power back: only within the caller's own.
+        within_caller_scopes(caller, &record)?;
+    }
+    let now = state.clock.now().unix();
+    let updated = update(state, id, move |k| {
+        k.enabled = enabled;
+        k.updated_at = now;
+    })
+    .await?;
+    view(state, updated)
 }
 
 /// A new secret for the same key; the old one keeps working for `grace_seconds`.
@@ -217,20 +231,28 @@ pub async fn roll(
             format!("must be between 0 and {MAX_SECONDS}"),
         ));
     }
-    let mut record = visible(state, caller, id)?;
+    let record = visible(state, caller, id, Access::Change)?;
+    // The new secret carries the key's scopes: hand it out only to a caller
+    // whose own credential carries them all.
+    within_caller_scopes(caller, &record)?;
     let now = state.clock.now();
     let secret = api_key::secret_from_random(random_bytes());
-    let old = std::mem::replace(&mut record.secret_hash, fingerprint(&secret).to_vec());
-    if grace_seconds > 0 {
-        record.previous_hash = Some(old);
-        record.previous_until = Some(now.plus_secs(grace_seconds).unix());
-    } else {
-        record.previous_hash = None;
-        record.previous_until = None;
-    }
-    record.prefix = api_key::display_prefix(&secret);
-    record.updated_at = now.unix();
-    save(state, &record).await?;
+    let new_hash = fingerprint(&secret).to_vec();
+    let prefix = api_key::display_prefix(&secret);
+    let until = now.plus_secs(grace_seconds).unix();
+    let record = update(state, id, move |k| {
+        let old = std::mem::replace(&mut k.secret_hash, new_hash.clone());
+        if grace_seconds > 0 {
+            k.previous_hash = Some(old);
+            k.previous_until = Some(until);
+        } else {
+            k.previous_hash = None;
+            k.previous_until = None;
+        }
+        k.prefix = prefix.clone();
+        k.updated_at = now.unix();
+    })
+    .await?;
     Ok(IssuedKey {
         key: view(state, record)?,
         secret: Redacted::new(secret),
@@ -314,9 +336,17 @@ pub async fn delete_all_of(state: &AppState, owner_id: &str) -> Result<()> {
     }
 }
 
-/// The key `id` if the caller may see it: their own, or any for an admin.
-/// Anything else is "not found", so other users' key ids are not revealed.
-fn visible(state: &AppState, caller: &Principal, id: &str) -> Result<ApiKeyRecord> {
+/// What a caller wants to do with a key.
+#[derive(Clone, Copy)]
+enum Access {
+    Read,
+    Change,
+}
+
+/// The key `id` if the caller may reach it: their own, or another user's when the
+/// credential has the admin permission for it (`users:read` to read, `users:write`
+/// to change). Anything else is "not found", so other users' key ids are not revealed.
+fn visible(state: &AppState, caller: &Principal, id: &str, access: Access) -> Result<ApiKeyRecord> {
     let not_found = || Error::NotFound {
         kind: "API key",
         id: id.to_owned(),
@@ -325,23 +355,41 @@ fn visible(state: &AppState, caller: &Principal, id: &str) -> Result<ApiKeyRecor
         return Err(not_found());
     }
     let record = state.store.api_keys().get(id)?.ok_or_else(not_found)?;
-    if record.owner_id != caller.user.id.as_str() && !caller.is_admin() {
-        return Err(not_found());
+    if record.owner_id != caller.user.id.as_str() {
+        let needed = match access {
+            Access::Read => Permission::UsersRead,
+            Access::Change => Permission::UsersWrite,
+        };
+        caller.require(needed).map_err(|_| not_found())?;
     }
     Ok(record)
 }
 
-async fn save(state: &AppState, record: &ApiKeyRecord) -> Result<()> {
-    let found = state.store.api_keys().replace(record).await;
-    state.auth_cache.invalidate();
-    if found? {
-        Ok(())
-    } else {
-        Err(Error::NotFound {
-            kind: "API key",
-            id: record.id.clone(),
-        })
+/// Refuses when a narrowed caller lacks one of the key's scopes (403 naming it).
+fn within_caller_scopes(caller: &Principal, key: &ApiKeyRecord) -> Result<()> {
+    if let Some(own) = &caller.credential_scopes {
+        if let Some(missing) = key.scopes.iter().find(|s| !own.contains(*s)) {
+            return Err(Error::NotPermitted(format!(
+                "this key carries the scope {missing:?}, which this credential does not"
+            )));
+        }
     }
+    Ok(())
+}
+
+/// Applies a change to a key transactionally; invalidates the auth cache
+/// whatever the outcome (a failed flush may follow an applied change).
+async fn update(
+    state: &AppState,
+    id: &str,
+    change: impl Fn(&mut ApiKeyRecord),
+) -> Result<ApiKeyRecord> {
+    let result = state.store.api_keys().update(id, change).await;
+    state.auth_cache.invalidate();
+    result?.ok_or_else(|| Error::NotFound {
+        kind: "API key",
+        id: id.to_owned(),
+    })
 }
 
 fn view(state: &AppState, r: ApiKeyRecord) -> Result<ApiKey> {

@@ -169,11 +169,28 @@ impl ApiKeys {
     /// Replaces a key, moving its hash-index entries to match (a roll adds the
     /// new secret and keeps or drops the old one). False when the key is gone.
     pub async fn replace(&self, key: &ApiKeyRecord) -> Result<bool, StoreError> {
-        let value = codec::encode(key)?;
-        let found = (&self.keys, &self.by_hash)
-            .transaction(|(keys, hashes)| -> TxResult<bool> {
-                let Some(old) = read(keys, &key.id)? else {
-                    return Ok(false);
+        Ok(self.update(&key.id, |k| *k = key.clone()).await?.is_some())
+    }
+
+    /// Applies `change` to the stored key inside one transaction, so concurrent
+    /// changes (a disable racing a roll) cannot overwrite each other. `change`
+    /// may run more than once (sled retries conflicts): it must be pure.
+    /// Returns the new record, or `None` when the key no longer exists.
+    pub async fn update(
+        &self,
+        id: &str,
+        change: impl Fn(&mut ApiKeyRecord),
+    ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let updated = (&self.keys, &self.by_hash)
+            .transaction(|(keys, hashes)| -> TxResult<Option<ApiKeyRecord>> {
+                let Some(old) = read(keys, id)? else {
+                    return Ok(None);
+                };
+                let mut key = old.clone();
+                change(&mut key);
+                let value = match codec::encode(&key) {
+                    Ok(v) => v,
+                    Err(e) => return abort(StoreError::Codec(e)),
                 };
                 let (old_h, new_h) = (old.hashes(), key.hashes());
                 for h in old_h.difference(&new_h) {
@@ -185,14 +202,14 @@ impl ApiKeys {
                     }
                     hashes.insert(h.as_slice(), key.id.as_bytes())?;
                 }
-                keys.insert(key.id.as_bytes(), value.as_slice())?;
-                Ok(true)
+                keys.insert(key.id.as_bytes(), value)?;
+                Ok(Some(key))
             })
             .map_err(transaction_error)?;
-        if found {
+        if updated.is_some() {
             self.durable().await?;
         }
-        Ok(found)
+        Ok(updated)
     }
 
     pub async fn delete(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
@@ -225,25 +242,38 @@ impl ApiKeys {
         }
     }
 
-    /// Adds counted uses in one batch. Advisory data: no flush of its own (sled's
-    /// background flush and the next durable write carry it), and uses of keys
-    /// deleted meanwhile are dropped.
+    /// Adds counted uses in one transaction. Advisory data: no flush of its own
+    /// (sled's background flush and the next durable write carry it), and uses of
+    /// keys deleted meanwhile are dropped.
     pub fn add_usage(&self, uses: &[(String, i64, u64)]) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
-        for (id, last_used_at, count) in uses {
-            if !self.keys.contains_key(id.as_bytes())? {
-                continue;
-            }
-            let mut u = self.usage(id)?;
-            u.last_used_at = Some(
-                u.last_used_at
-                    .map_or(*last_used_at, |t| t.max(*last_used_at)),
-            );
-            u.use_count = u.use_count.saturating_add(*count);
-            batch.insert(id.as_bytes(), codec::encode(&u)?);
-        }
-        self.usage.apply_batch(batch)?;
-        Ok(())
+        (&self.keys, &self.usage)
+            .transaction(|(keys, usage)| -> TxResult<()> {
+                for (id, last_used_at, count) in uses {
+                    // Checked in the same transaction as the write, so a key
+                    // deleted meanwhile never gets a usage row back.
+                    if keys.get(id.as_bytes())?.is_none() {
+                        continue;
+                    }
+                    let mut u = match usage.get(id.as_bytes())? {
+                        Some(v) => match codec::decode::<UsageRecord>(&v) {
+                            Ok(u) => u,
+                            Err(e) => return abort(StoreError::Codec(e)),
+                        },
+                        None => UsageRecord::default(),
+                    };
+                    u.last_used_at = Some(
+                        u.last_used_at
+                            .map_or(*last_used_at, |t| t.max(*last_used_at)),
+                    );
+                    u.use_count = u.use_count.saturating_add(*count);
+                    match codec::encode(&u) {
+                        Ok(v) => usage.insert(id.as_bytes(), v)?,
+                        Err(e) => return abort(StoreError::Codec(e)),
+                    };
+                }
+                Ok(())
+            })
+            .map_err(transaction_error)
     }
 
     async fn durable(&self) -> Result<(), StoreError> {

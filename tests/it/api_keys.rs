@@ -575,3 +575,141 @@ async fn key_fields_are_validated() {
         .unwrap();
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_request").await;
 }
+
+/// A narrowed key cannot widen itself by rolling or re-enabling a sibling key
+/// that carries more scopes; an admin's key reaches other users' keys only with
+/// the admin scopes for it.
+#[tokio::test]
+async fn keys_cannot_escalate_through_sibling_keys() {
+    let server = TestServer::start().await;
+    let strong = create_key(
+        &server,
+        ADMIN,
+        json!({"name": "strong", "scopes": ["users:write", "keys:write"]}),
+    )
+    .await;
+    let weak = create_key(
+        &server,
+        ADMIN,
+        json!({"name": "weak", "scopes": ["keys:write", "keys:read"]}),
+    )
+    .await;
+    let (strong_id, weak_secret) = (
+        strong["id"].as_str().unwrap(),
+        weak["secret"].as_str().unwrap(),
+    );
+    for action in ["roll", "enable"] {
+        let resp = server
+            .post(&format!("/api/v1/api-keys/{strong_id}/{action}"))
+            .bearer_auth(weak_secret)
+            .send()
+            .await
+            .unwrap();
+        let err = expect_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
+        assert!(
+            err["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("users:write"),
+            "{err}"
+        );
+    }
+    // Disabling a sibling is allowed (it only takes power away).
+    let resp = server
+        .post(&format!("/api/v1/api-keys/{strong_id}/disable"))
+        .bearer_auth(weak_secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    // Another user's key: not reachable with keys:* alone, even by an admin.
+    server
+        .create_user("victim", "victim-password", &["admin"])
+        .await;
+    let theirs = create_key(
+        &server,
+        ("victim", "victim-password"),
+        json!({"name": "theirs"}),
+    )
+    .await;
+    let path = format!("/api/v1/api-keys/{}", theirs["id"].as_str().unwrap());
+    let resp = server
+        .get(&path)
+        .bearer_auth(weak_secret)
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::NOT_FOUND, "not_found").await;
+    let resp = server
+        .post(&format!("{path}/roll"))
+        .bearer_auth(weak_secret)
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::NOT_FOUND, "not_found").await;
+    // With Basic (not narrowed) the admin reaches it.
+    let resp = server.as_admin(Method::GET, &path).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+/// Disable and roll racing each other: the disable is never lost.
+#[tokio::test]
+async fn a_disable_racing_a_roll_is_not_lost() {
+    let server = TestServer::start().await;
+    for round in 0..8 {
+        let key = create_key(&server, ADMIN, json!({"name": format!("race{round}")})).await;
+        let id = key["id"].as_str().unwrap().to_owned();
+        let disable = server
+            .as_admin(Method::POST, &format!("/api/v1/api-keys/{id}/disable"))
+            .send();
+        let roll = server
+            .as_admin(Method::POST, &format!("/api/v1/api-keys/{id}/roll"))
+            .send();
+        let (d, r) = tokio::join!(disable, roll);
+        assert_eq!(d.unwrap().status(), StatusCode::OK);
+        let rolled: Value = r.unwrap().json().await.unwrap();
+        let got: Value = server
+            .as_admin(Method::GET, &format!("/api/v1/api-keys/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(got["enabled"], false, "round {round}");
+        expect_error(
+            me_with(&server, rolled["secret"].as_str().unwrap()).await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+        )
+        .await;
+    }
+}
+
+/// A bearer credential lacking a scope is told which one (RFC 6750 §3.1).
+#[tokio::test]
+async fn insufficient_scope_names_the_scope_in_the_challenge() {
+    let server = TestServer::start().await;
+    let key = create_key(
+        &server,
+        ADMIN,
+        json!({"name": "narrow", "scopes": ["keys:read"]}),
+    )
+    .await;
+    let resp = server
+        .get("/api/v1/users")
+        .bearer_auth(key["secret"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let challenges = crate::common::challenges(&resp);
+    assert!(
+        challenges
+            .iter()
+            .any(|c| c.contains(r#"error="insufficient_scope""#)
+                && c.contains(r#"scope="users:read""#)),
+        "{challenges:?}"
+    );
+    expect_error(resp, StatusCode::FORBIDDEN, "insufficient_scope").await;
+}
