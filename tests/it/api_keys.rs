@@ -21,6 +21,14 @@ pub async fn create_key(server: &TestServer, user: (&str, &str), body: Value) ->
 
 const ADMIN: (&str, &str) = ("admin", crate::common::ADMIN_PASSWORD);
 
+/// A clock that moves only when the test says so, starting at today's time.
+fn manual_clock() -> std::sync::Arc<latchkey::clock::ManualClock> {
+    use latchkey::clock::Clock;
+    std::sync::Arc::new(latchkey::clock::ManualClock::new(
+        latchkey::clock::SystemClock.now(),
+    ))
+}
+
 async fn me_with(server: &TestServer, secret: &str) -> reqwest::Response {
     server
         .get("/api/v1/users/me")
@@ -182,7 +190,8 @@ async fn disable_enable_and_delete_take_effect_at_once() {
 /// stops at once, with grace it works until the grace ends.
 #[tokio::test]
 async fn rolling_replaces_the_secret() {
-    let server = TestServer::start().await;
+    let clock = manual_clock();
+    let server = TestServer::builder().clock(clock.clone()).start().await;
     let key = create_key(
         &server,
         ADMIN,
@@ -214,7 +223,7 @@ async fn rolling_replaces_the_secret() {
     let graced: Value = server
         .as_admin(
             Method::POST,
-            &format!("/api/v1/api-keys/{id}/roll?grace_seconds=1"),
+            &format!("/api/v1/api-keys/{id}/roll?grace_seconds=60"),
         )
         .send()
         .await
@@ -223,14 +232,14 @@ async fn rolling_replaces_the_secret() {
         .await
         .unwrap();
     let newest = graced["secret"].as_str().unwrap();
+    clock.advance(59);
     assert_eq!(
         me_with(&server, new).await.status(),
         StatusCode::OK,
         "within grace"
     );
     assert_eq!(me_with(&server, newest).await.status(), StatusCode::OK);
-    // Bounded wait past the 1-second grace (the clock counts whole seconds).
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    clock.advance(1);
     expect_error(
         me_with(&server, new).await,
         StatusCode::UNAUTHORIZED,
@@ -255,16 +264,18 @@ async fn rolling_replaces_the_secret() {
 /// An expired key is refused; an expiry in the past is refused at creation.
 #[tokio::test]
 async fn expiry_is_enforced() {
-    let server = TestServer::start().await;
+    let clock = manual_clock();
+    let server = TestServer::builder().clock(clock.clone()).start().await;
     let key = create_key(
         &server,
         ADMIN,
-        json!({"name": "short", "expires_in_seconds": 1}),
+        json!({"name": "short", "expires_in_seconds": 600}),
     )
     .await;
     let secret = key["secret"].as_str().unwrap();
+    clock.advance(599);
     assert_eq!(me_with(&server, secret).await.status(), StatusCode::OK);
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    clock.advance(1);
     expect_error(
         me_with(&server, secret).await,
         StatusCode::UNAUTHORIZED,

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use latchkey::clock::SystemClock;
+use latchkey::clock::{Clock, SystemClock};
 use latchkey::config::Config;
 use latchkey::secret::Redacted;
 use latchkey::state::AppState;
@@ -32,12 +32,19 @@ pub struct TestServer {
 pub struct Builder {
     location: Location,
     config: Config,
+    clock: Arc<dyn Clock>,
 }
 
 impl Builder {
     /// Keep the store in `dir` (for restart tests) instead of a throwaway one.
     pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.location = Location::Dir(dir.into());
+        self
+    }
+
+    /// Run on this clock (e.g. a `ManualClock`, to test expiry without sleeping).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
         self
     }
 
@@ -52,17 +59,12 @@ impl Builder {
             .await
             .expect("bind");
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let launched = latchkey::startup::launch(
-            listener,
-            store,
-            Arc::new(SystemClock),
-            self.config,
-            async move {
+        let launched =
+            latchkey::startup::launch(listener, store, self.clock, self.config, async move {
                 let _ = stop_rx.await;
-            },
-        )
-        .await
-        .expect("launch");
+            })
+            .await
+            .expect("launch");
         TestServer {
             base: format!("http://{}", launched.addr),
             state: launched.state,
@@ -84,6 +86,7 @@ impl TestServer {
                 admin_password: Some(Redacted::new(ADMIN_PASSWORD.into())),
                 ..Config::default()
             },
+            clock: Arc::new(SystemClock),
         }
     }
 
