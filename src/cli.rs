@@ -58,6 +58,9 @@ pub struct ServeArgs {
     /// Password of the `admin` user made on first start; default: random, printed once.
     #[arg(long, env = "LATCHKEY_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
+    /// Access-token lifetime in seconds for clients that do not set their own (1 s to 30 days).
+    #[arg(long, env = "LATCHKEY_ACCESS_TOKEN_TTL", default_value_t = crate::config::DEFAULT_ACCESS_TOKEN_TTL, value_parser = parse_ttl)]
+    pub access_token_ttl: i64,
     /// Refuse `Authorization: Basic` on the API.
     #[arg(long, env = "LATCHKEY_NO_BASIC_AUTH")]
     pub no_basic_auth: bool,
@@ -68,6 +71,14 @@ pub struct HealthcheckArgs {
     /// The server's listen address (as given to `serve --bind`); 0.0.0.0 and :: mean this host.
     #[arg(long, env = "LATCHKEY_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
+}
+
+fn parse_ttl(s: &str) -> Result<i64, String> {
+    let n: i64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    crate::domain::client::check_ttl(n)?;
+    Ok(n)
 }
 
 /// `http(s)://host[:port][/path]`, stored without a trailing slash.

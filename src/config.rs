@@ -12,6 +12,8 @@ pub struct Config {
     pub admin_password: Option<Redacted<String>>,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// Access-token lifetime for clients that do not set their own, in seconds.
+    pub access_token_ttl: i64,
 }
 
 impl Default for Config {
@@ -21,9 +23,13 @@ impl Default for Config {
             basic_auth: true,
             admin_password: None,
             body_limit: DEFAULT_BODY_LIMIT,
+            access_token_ttl: DEFAULT_ACCESS_TOKEN_TTL,
         }
     }
 }
 
 /// 64 KiB: every JSON document the API takes is far smaller.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+
+/// One hour, as IriSync's tokens.
+pub const DEFAULT_ACCESS_TOKEN_TTL: i64 = 3600;

@@ -5,6 +5,7 @@
 
 use crate::domain::access::Denied;
 use crate::domain::credential::MalformedCredential;
+use crate::domain::oauth::OAuthError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +33,9 @@ pub enum Error {
     /// The server is not ready to serve (start-up not finished, store unusable).
     #[error("{0}")]
     Unavailable(String),
+    /// An OAuth protocol error, answered in RFC 6749 §5.2 form.
+    #[error("{0}")]
+    OAuth(OAuthError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]
@@ -95,6 +99,12 @@ impl Error {
             field,
             message: message.into(),
         }
+    }
+}
+
+impl From<OAuthError> for Error {
+    fn from(e: OAuthError) -> Error {
+        Error::OAuth(e)
     }
 }
 

@@ -35,10 +35,26 @@ pub async fn run(
             }
         })
     };
+    // Revocation entries whose tokens have expired are dropped in the background.
+    let sweeper = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(crate::service::revocations::SWEEP_INTERVAL);
+            loop {
+                tick.tick().await;
+                match crate::service::revocations::sweep(&state) {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(removed = n, "swept expired revocations"),
+                    Err(e) => tracing::warn!(error = %e, "could not sweep the revocation list"),
+                }
+            }
+        })
+    };
     let app = crate::app::build(state);
     let result = Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(app, shutdown, Some(GRACE))
         .await;
+    sweeper.abort();
     drainer.abort();
     let _ = drainer.await; // so the final drain below cannot overlap a running one
     if let Err(e) = usage.drain(&store) {

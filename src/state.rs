@@ -6,9 +6,12 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::domain::token::TokenKey;
+use crate::secret::random_bytes;
 use crate::service::auth_cache::AuthCache;
 use crate::service::login_cache::LoginCache;
 use crate::service::passwords::Passwords;
+use crate::service::revocations::RevocationList;
 use crate::service::usage::Usage;
 use crate::store::Store;
 
@@ -23,6 +26,10 @@ pub struct AppState {
     pub auth_cache: Arc<AuthCache>,
     /// API key usage not yet written to the store.
     pub usage: Arc<Usage>,
+    /// The MAC key of access tokens (made on first start, kept in the store).
+    pub token_key: Arc<TokenKey>,
+    /// The revocation list, mirrored in memory.
+    pub revocations: Arc<RevocationList>,
     /// Serializes user changes that can affect the "at least one admin" rule.
     pub user_writes: Arc<tokio::sync::Mutex<()>>,
     ready: Arc<AtomicBool>,
@@ -30,7 +37,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: Config) -> crate::error::Result<Self> {
+        let token_key = TokenKey::new(store.server_secret("access_token_mac", random_bytes())?);
+        let revocations = RevocationList::load(&store)?;
         Ok(AppState {
+            token_key: Arc::new(token_key),
+            revocations: Arc::new(revocations),
             store,
             clock,
             config: Arc::new(config),

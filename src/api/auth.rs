@@ -11,11 +11,14 @@ use std::marker::PhantomData;
 
 use poem::http::header::AUTHORIZATION;
 use poem::{Request, RequestBody};
-use poem_openapi::registry::{MetaSecurityScheme, Registry};
+use poem_openapi::registry::{
+    MetaOAuthFlow, MetaOAuthFlows, MetaOAuthScope, MetaSecurityScheme, Registry,
+};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 
 use super::error::{ApiError, AuthOnly};
 use crate::domain::access::{AuthMethod, Denied, Permission, Principal};
+use crate::domain::scope::builtin_description;
 use crate::error::Error;
 use crate::service::authn;
 use crate::state::AppState;
@@ -24,6 +27,8 @@ use crate::state::AppState;
 pub const BASIC_SCHEME: &str = "basicAuth";
 /// Name of the Bearer scheme (API keys, access tokens) in the OpenAPI document.
 pub const BEARER_SCHEME: &str = "bearerAuth";
+/// Name of the OAuth 2.0 scheme (Swagger UI fetches a token itself).
+pub const OAUTH_SCHEME: &str = "oauth2";
 
 /// What an operation needs, as a type.
 pub trait Requirement: Send + Sync + 'static {
@@ -54,6 +59,10 @@ requirements! {
     KeysWrite => Some(Permission::KeysWrite);
     /// `scopes:write`: changing the scope catalog.
     ScopesWrite => Some(Permission::ScopesWrite);
+    /// `clients:read`: reading OAuth clients.
+    ClientsRead => Some(Permission::ClientsRead);
+    /// `clients:write`: registering and changing OAuth clients.
+    ClientsWrite => Some(Permission::ClientsWrite);
 }
 
 /// An authenticated caller allowed to perform `R`.
@@ -88,7 +97,7 @@ impl<'a, R: Requirement> ApiExtractor<'a> for Authorized<R> {
             MetaSecurityScheme {
                 ty: "http",
                 description: Some(
-                    "An API key (`lk_key_…`) or, later, an access token (`lk_at_…`), as `Authorization: Bearer`.",
+                    "An API key (`lk_key_…`) or an access token (`lk_at_…`), as `Authorization: Bearer`. Access tokens are also accepted as `Authorization: OAuth <token>`.",
                 ),
                 name: None,
                 key_in: None,
@@ -98,10 +107,41 @@ impl<'a, R: Requirement> ApiExtractor<'a> for Authorized<R> {
                 openid_connect_url: None,
             },
         );
+        registry.create_security_scheme(
+            OAUTH_SCHEME,
+            MetaSecurityScheme {
+                ty: "oauth2",
+                description: Some(
+                    "An OAuth client's id and secret: Swagger UI fetches an access token from /oauth/token (client_credentials) and sends it as Bearer. Leave the scopes unticked to get all of the client's scopes.",
+                ),
+                name: None,
+                key_in: None,
+                scheme: None,
+                bearer_format: None,
+                flows: Some(MetaOAuthFlows {
+                    implicit: None,
+                    password: None,
+                    client_credentials: Some(MetaOAuthFlow {
+                        authorization_url: None,
+                        token_url: Some("/oauth/token"),
+                        refresh_url: None,
+                        scopes: Permission::ALL
+                            .into_iter()
+                            .map(|p| MetaOAuthScope {
+                                name: p.scope(),
+                                description: Some(builtin_description(p)),
+                            })
+                            .collect(),
+                    }),
+                    authorization_code: None,
+                }),
+                openid_connect_url: None,
+            },
+        );
     }
 
     fn security_schemes() -> Vec<&'static str> {
-        vec![BASIC_SCHEME, BEARER_SCHEME]
+        vec![BASIC_SCHEME, BEARER_SCHEME, OAUTH_SCHEME]
     }
 
     async fn from_request(

@@ -15,6 +15,7 @@ use poem_openapi::types::{ToJSON, Type};
 use poem_openapi::{ApiResponse, Object};
 
 use crate::domain::access::Denied;
+use crate::domain::oauth::{OAuthError, OAuthErrorCode};
 use crate::error::{AuthFailure, Error};
 
 /// The body of every error answer of the management API.
@@ -58,6 +59,8 @@ statuses! {
     Removal = [401, 403, 404, 409];
     /// Service endpoints that may report the server unusable.
     Readiness = [503];
+    /// The OAuth protocol endpoints (RFC 6749 §5.2 errors).
+    OAuthEndpoint = [400, 401, 403, 413, 503];
 }
 
 /// An error answer; `S` documents which statuses the operation uses.
@@ -105,6 +108,7 @@ impl<S: Statuses> ApiError<S> {
                 Self::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
             }
             Error::Conflict { code, message } => Self::new(StatusCode::CONFLICT, code, message),
+            Error::OAuth(e) => Self::oauth(e),
             Error::Unavailable(m) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", m),
             e @ (Error::Store(_) | Error::Internal(_)) => {
                 tracing::error!(error = %e, "request failed on the server side");
@@ -114,6 +118,49 @@ impl<S: Statuses> ApiError<S> {
                     "the server could not complete the request; see its log",
                 )
             }
+        }
+    }
+
+    fn oauth(e: OAuthError) -> Self {
+        let status = match e.code {
+            OAuthErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        Self::new(status, e.code.as_str(), e.description)
+    }
+
+    /// Maps an error at an OAuth endpoint: protocol errors per RFC 6749 §5.2
+    /// (`invalid_client` is 401, with a Basic challenge when `basic` says the
+    /// client used or may use Basic); a failed user credential at introspection
+    /// is `invalid_client` too.
+    pub fn from_oauth(err: Error, basic: bool) -> Self {
+        match err {
+            Error::OAuth(e) => {
+                let unauthorized = e.code == OAuthErrorCode::InvalidClient;
+                let mut out = Self::oauth(e);
+                if unauthorized && basic {
+                    out.challenges
+                        .push(r#"Basic realm="latchkey", charset="UTF-8""#.into());
+                }
+                out
+            }
+            Error::Unauthenticated(failure) => {
+                let mut out = Self::new(
+                    StatusCode::UNAUTHORIZED,
+                    OAuthErrorCode::InvalidClient.as_str(),
+                    failure.to_string(),
+                );
+                out.challenges
+                    .push(r#"Basic realm="latchkey", charset="UTF-8""#.into());
+                out.challenges.push(r#"Bearer realm="latchkey""#.into());
+                out
+            }
+            e @ Error::Invalid { .. } => Self::new(
+                StatusCode::BAD_REQUEST,
+                OAuthErrorCode::InvalidRequest.as_str(),
+                e.to_string(),
+            ),
+            other => Self::from_error(other, true),
         }
     }
 
@@ -215,8 +262,8 @@ impl<S: Statuses> ApiResponse for ApiError<S> {
 
 fn describe_status(status: u16) -> &'static str {
     match status {
-        400 => "The request is malformed or breaks a rule (`invalid_request`).",
-        401 => "Missing, malformed or invalid credentials.",
+        400 => "The request is malformed or breaks a rule (`invalid_request`; at OAuth endpoints any RFC 6749 §5.2 code).",
+        401 => "Missing, malformed or invalid credentials (`invalid_client` at OAuth endpoints).",
         403 => "Authenticated, but the roles or the credential's scopes do not allow this (`forbidden`, `insufficient_scope`).",
         404 => "No such resource, or not visible to this caller (`not_found`).",
         409 => "Conflicts with the current state (e.g. `username_taken`, `last_admin`).",

@@ -7,8 +7,11 @@
 
 mod api_keys;
 pub mod auth;
+mod clients;
 pub mod error;
 mod health;
+mod links;
+mod oauth;
 mod scopes;
 mod users;
 
@@ -24,6 +27,10 @@ pub enum ApiTags {
     ApiKeys,
     /// The scope catalog.
     Scopes,
+    /// OAuth clients (applications): registered, scoped, disabled, deleted.
+    Clients,
+    /// OAuth 2.0 protocol endpoints: token, introspection, revocation, metadata.
+    OAuth,
 }
 
 /// The whole API as one poem-openapi service; used by the server, by
@@ -34,6 +41,8 @@ pub type Api = OpenApiService<
         users::UsersApi,
         api_keys::ApiKeysApi,
         scopes::ScopesApi,
+        clients::ClientsApi,
+        oauth::OAuthApi,
     ),
     (),
 >;
@@ -45,6 +54,8 @@ pub fn api_service() -> Api {
             users::UsersApi,
             api_keys::ApiKeysApi,
             scopes::ScopesApi,
+            clients::ClientsApi,
+            oauth::OAuthApi,
         ),
         "latchkey",
         env!("CARGO_PKG_VERSION"),

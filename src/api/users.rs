@@ -91,6 +91,8 @@ pub enum AuthMethodDto {
     Basic,
     /// `Authorization: Bearer lk_key_…`.
     ApiKey,
+    /// `Authorization: Bearer|OAuth lk_at_…`.
+    AccessToken,
 }
 
 /// The API key a request authenticated with.
@@ -109,6 +111,8 @@ pub struct Me {
     pub auth_method: AuthMethodDto,
     /// The API key, when `auth_method` is `api_key`.
     pub api_key: Option<KeyRef>,
+    /// The OAuth client the access token was issued to, when `auth_method` is `access_token`.
+    pub client_id: Option<String>,
     /// The credential's scopes. For Basic auth, the built-in scopes the user's
     /// roles grant; for an API key or token, exactly the scopes it carries.
     pub scopes: Vec<String>,
@@ -117,14 +121,20 @@ pub struct Me {
 impl From<Principal> for Me {
     fn from(p: Principal) -> Me {
         let scopes = p.scopes();
-        let (auth_method, api_key) = match p.method {
-            AuthMethod::Basic => (AuthMethodDto::Basic, None),
-            AuthMethod::ApiKey { id, name } => (AuthMethodDto::ApiKey, Some(KeyRef { id, name })),
+        let (auth_method, api_key, client_id) = match p.method {
+            AuthMethod::Basic => (AuthMethodDto::Basic, None, None),
+            AuthMethod::ApiKey { id, name } => {
+                (AuthMethodDto::ApiKey, Some(KeyRef { id, name }), None)
+            }
+            AuthMethod::AccessToken { client_id } => {
+                (AuthMethodDto::AccessToken, None, Some(client_id))
+            }
         };
         Me {
             user: p.user.into(),
             auth_method,
             api_key,
+            client_id,
             scopes,
         }
     }

@@ -68,6 +68,8 @@ pub enum AuthMethod {
     Basic,
     /// `Authorization: Bearer lk_key_…`: one of the user's API keys.
     ApiKey { id: String, name: String },
+    /// `Authorization: Bearer|OAuth lk_at_…`: an access token issued to a client.
+    AccessToken { client_id: String },
 }
 
 impl AuthMethod {
@@ -75,6 +77,7 @@ impl AuthMethod {
         match self {
             AuthMethod::Basic => "basic",
             AuthMethod::ApiKey { .. } => "api_key",
+            AuthMethod::AccessToken { .. } => "access_token",
         }
     }
 }

@@ -6,7 +6,11 @@
 
 pub mod access;
 pub mod api_key;
+pub mod client;
 pub mod credential;
+pub mod oauth;
+pub mod redirect_uri;
 pub mod scope;
 pub mod time;
+pub mod token;
 pub mod user;

@@ -69,7 +69,8 @@ const SHIPPED: [(&str, &str, bool); 11] = [
     ("analytics:read", "Read your analytics", false),
 ];
 
-fn builtin_description(p: Permission) -> &'static str {
+/// What a built-in scope allows, for the catalog and the OpenAPI document.
+pub fn builtin_description(p: Permission) -> &'static str {
     match p {
         Permission::KeysRead => "latchkey: read API keys",
         Permission::KeysWrite => "latchkey: create, change and delete API keys",
@@ -123,6 +124,12 @@ pub fn may_grant(roles: &Roles, scope: &Scope) -> bool {
     if let Some(p) = permission_of(&scope.name) {
         return roles.iter().any(|r| p.granted_to(*r));
     }
+    scope.default || roles.contains(&Role::Admin) || roles.contains(&Role::ClientAdmin)
+}
+
+/// Whether a user with `roles` may put `scope` on an OAuth client: members only
+/// the catalog's defaults, client-admins and admins any scope (Imagen).
+pub fn may_grant_to_client(roles: &Roles, scope: &Scope) -> bool {
     scope.default || roles.contains(&Role::Admin) || roles.contains(&Role::ClientAdmin)
 }
 

@@ -7,6 +7,7 @@ use crate::domain::access::{AuthMethod, Permission, Principal};
 use crate::domain::api_key::{self, KeyState};
 use crate::domain::scope;
 use crate::domain::time::Timestamp;
+use crate::domain::user::User;
 use crate::error::{AuthFailure, Error, Result};
 use crate::secret::{constant_time_eq, fingerprint, random_bytes, Redacted};
 use crate::service::{scopes, users};
@@ -261,27 +262,44 @@ pub async fn roll(
 
 /// `Authorization: Bearer lk_key_…`: the owner, narrowed to the key's scopes.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal> {
-    let invalid = || Error::Unauthenticated(AuthFailure::InvalidToken);
+    let (record, owner) = check(state, token)
+        .await?
+        .ok_or(Error::Unauthenticated(AuthFailure::InvalidToken))?;
+    state.usage.record(&record.id, state.clock.now());
+    Ok(Principal {
+        user: owner,
+        method: AuthMethod::ApiKey {
+            id: record.id,
+            name: record.name,
+        },
+        credential_scopes: Some(record.scopes.into_iter().collect()),
+    })
+}
+
+/// The key and its owner if `token` is a usable key secret right now (enabled,
+/// not expired, not rolled away past its grace, owner enabled); `None` if not.
+/// Records no usage (introspection uses it too).
+pub async fn check(state: &AppState, token: &str) -> Result<Option<(ApiKeyRecord, User)>> {
     if !api_key::looks_like_secret(token) {
-        return Err(invalid());
+        return Ok(None);
     }
     let hash = fingerprint(token);
     let (record, owner) = match state.auth_cache.get(&hash) {
         Some(hit) => (hit.key, hit.owner),
         None => {
             let generation = state.auth_cache.generation();
-            let record = state
-                .store
-                .api_keys()
-                .find_by_hash(&hash)?
-                .ok_or_else(invalid)?;
-            let owner = state
+            let Some(record) = state.store.api_keys().find_by_hash(&hash)? else {
+                return Ok(None);
+            };
+            let Some(owner) = state
                 .store
                 .users()
                 .get(&record.owner_id)?
                 .map(users::from_record)
                 .transpose()?
-                .ok_or_else(invalid)?;
+            else {
+                return Ok(None);
+            };
             state
                 .auth_cache
                 .insert(hash, generation, record.clone(), owner.clone());
@@ -294,31 +312,21 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal> {
         .as_deref()
         .is_some_and(|p| constant_time_eq(p, &hash));
     if !is_current && !is_previous {
-        return Err(invalid());
+        return Ok(None);
     }
-    let now = state.clock.now();
-    api_key::check_usable(
+    let usable = api_key::check_usable(
         KeyState {
             enabled: record.enabled,
             expires_at: record.expires_at.map(Timestamp),
             presented_previous: !is_current,
             previous_until: record.previous_until.map(Timestamp),
         },
-        now,
-    )
-    .map_err(|_| invalid())?;
-    if owner.disabled {
-        return Err(invalid());
+        state.clock.now(),
+    );
+    if usable.is_err() || owner.disabled {
+        return Ok(None);
     }
-    state.usage.record(&record.id, now);
-    Ok(Principal {
-        user: owner,
-        method: AuthMethod::ApiKey {
-            id: record.id,
-            name: record.name,
-        },
-        credential_scopes: Some(record.scopes.into_iter().collect()),
-    })
+    Ok(Some((record, owner)))
 }
 
 /// Deletes every key of a user (when the user is deleted).

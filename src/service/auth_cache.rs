@@ -1,8 +1,9 @@
-//! A memory of recently authenticated API keys, so the hot path of a busy
-//! client costs one hash and one map lookup instead of two store reads.
+//! A memory of recently authenticated API keys, and of the clients and users
+//! that access tokens name, so the hot path of a busy client costs one hash and
+//! one map lookup instead of two store reads.
 //!
 //! Correctness rests on a generation counter: every change to a key or a user
-//! (disable, roll, delete, password, roles …) bumps it after writing the store,
+//! or client (disable, roll, delete, password, roles, secret …) bumps it after writing the store,
 //! and an entry is trusted only if it was filled under the current generation.
 //! A reader takes the generation *before* reading the store, so a change that
 //! lands meanwhile makes its entry stale at once. Time-based rules (expiry, a
@@ -13,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use crate::domain::user::User;
-use crate::store::ApiKeyRecord;
+use crate::store::{ApiKeyRecord, ClientRecord};
 
 /// Most entries kept; a full cache starts over.
 const CAPACITY: usize = 10_000;
@@ -22,6 +23,8 @@ const CAPACITY: usize = 10_000;
 pub struct AuthCache {
     generation: AtomicU64,
     keys: Mutex<HashMap<[u8; 32], Entry>>,
+    clients: Mutex<HashMap<String, (u64, ClientRecord)>>,
+    users: Mutex<HashMap<String, (u64, User)>>,
 }
 
 #[derive(Clone)]
@@ -48,6 +51,22 @@ impl AuthCache {
         keys.get(hash).filter(|e| e.generation == current).cloned()
     }
 
+    pub fn client(&self, client_id: &str) -> Option<ClientRecord> {
+        lookup(&self.clients, client_id, self.generation())
+    }
+
+    pub fn insert_client(&self, generation: u64, client: ClientRecord) {
+        store(&self.clients, client.client_id.clone(), generation, client);
+    }
+
+    pub fn user(&self, user_id: &str) -> Option<User> {
+        lookup(&self.users, user_id, self.generation())
+    }
+
+    pub fn insert_user(&self, generation: u64, user: User) {
+        store(&self.users, user.id.to_string(), generation, user);
+    }
+
     pub fn insert(&self, hash: [u8; 32], generation: u64, key: ApiKeyRecord, owner: User) {
         if let Ok(mut keys) = self.keys.lock() {
             if keys.len() >= CAPACITY {
@@ -62,6 +81,22 @@ impl AuthCache {
                 },
             );
         }
+    }
+}
+
+fn lookup<V: Clone>(map: &Mutex<HashMap<String, (u64, V)>>, id: &str, current: u64) -> Option<V> {
+    let map = map.lock().ok()?;
+    map.get(id)
+        .filter(|(generation, _)| *generation == current)
+        .map(|(_, v)| v.clone())
+}
+
+fn store<V>(map: &Mutex<HashMap<String, (u64, V)>>, id: String, generation: u64, value: V) {
+    if let Ok(mut map) = map.lock() {
+        if map.len() >= CAPACITY {
+            map.clear();
+        }
+        map.insert(id, (generation, value));
     }
 }
 
@@ -118,7 +153,13 @@ mod tests {
         let (k, u) = entry();
         let generation = cache.generation(); // reader starts
         cache.invalidate(); // a change lands while the reader reads the store
-        cache.insert([1; 32], generation, k, u); // reader fills with what it read
+        cache.insert([1; 32], generation, k, u.clone()); // reader fills with what it read
         assert!(cache.get(&[1; 32]).is_none());
+        cache.insert_user(generation, u.clone());
+        assert!(cache.user(u.id.as_str()).is_none());
+        cache.insert_user(cache.generation(), u.clone());
+        assert!(cache.user(u.id.as_str()).is_some());
+        cache.invalidate();
+        assert!(cache.user(u.id.as_str()).is_none());
     }
 }

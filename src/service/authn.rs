@@ -8,12 +8,13 @@
 use crate::domain::access::{AuthMethod, Principal};
 use crate::domain::api_key;
 use crate::domain::credential::{parse_authorization, Credential, TokenScheme};
+use crate::domain::token::ACCESS_PREFIX;
 use crate::domain::user::{self, Username};
 use crate::error::{AuthFailure, Error, Result};
 use crate::secret::Redacted;
-use crate::service::api_keys;
 use crate::service::login_cache::LoginCache;
 use crate::service::users::from_record;
+use crate::service::{api_keys, tokens};
 use crate::state::AppState;
 
 /// Authenticates the raw `Authorization` header of a request (`None`: absent).
@@ -102,6 +103,7 @@ async fn bearer(
         TokenScheme::Bearer if token.starts_with(api_key::SECRET_PREFIX) => {
             api_keys::authenticate(state, token).await
         }
+        _ if token.starts_with(ACCESS_PREFIX) => tokens::authenticate(state, token),
         _ => Err(Error::Unauthenticated(AuthFailure::InvalidToken)),
     }
 }

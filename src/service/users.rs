@@ -183,8 +183,10 @@ pub async fn delete(state: &AppState, id: &str) -> Result<()> {
     let result = state.store.users().delete(user.id.as_str()).await;
     state.auth_cache.invalidate();
     result?;
-    // The user is gone (their keys already fail to authenticate); remove the keys.
+    // The user is gone (their keys and tokens already fail to authenticate);
+    // remove their keys and clients.
     crate::service::api_keys::delete_all_of(state, user.id.as_str()).await?;
+    crate::service::clients::delete_all_of(state, user.id.as_str()).await?;
     Ok(())
 }
 

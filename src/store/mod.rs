@@ -8,8 +8,10 @@
 //! stores the plain records defined beside each tree.
 
 pub mod api_keys;
+pub mod clients;
 pub mod codec;
 mod flusher;
+pub mod revocations;
 pub mod scopes;
 pub mod users;
 
@@ -19,6 +21,8 @@ use std::sync::Arc;
 use flusher::Flusher;
 
 pub use api_keys::{ApiKeyRecord, ApiKeys, UsageRecord};
+pub use clients::{ClientRecord, Clients};
+pub use revocations::{RevocationRecord, Revocations};
 pub use scopes::{ScopeRecord, Scopes};
 pub use users::{UserRecord, Users};
 
@@ -65,6 +69,8 @@ struct Inner {
     users: Users,
     scopes: Scopes,
     api_keys: ApiKeys,
+    clients: Clients,
+    revocations: Revocations,
     meta: sled::Tree,
     // Field order matters on drop: the flusher's final flush runs before the
     // temporary directory is removed.
@@ -95,12 +101,16 @@ impl Store {
         let users = Users::open(&db, flusher.clone())?;
         let scopes = Scopes::open(&db, flusher.clone())?;
         let api_keys = ApiKeys::open(&db, flusher.clone())?;
+        let clients = Clients::open(&db, flusher.clone())?;
+        let revocations = Revocations::open(&db, flusher.clone())?;
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
                 users,
                 scopes,
                 api_keys,
+                clients,
+                revocations,
                 meta,
                 flusher,
                 _temp: temp,
@@ -118,6 +128,36 @@ impl Store {
 
     pub fn api_keys(&self) -> &ApiKeys {
         &self.inner.api_keys
+    }
+
+    pub fn clients(&self) -> &Clients {
+        &self.inner.clients
+    }
+
+    pub fn revocations(&self) -> &Revocations {
+        &self.inner.revocations
+    }
+
+    /// The server secret called `name`, stored on first use as `fresh`. The
+    /// first call on a new store writes it to disk before returning, so a secret
+    /// that signed anything survives a crash.
+    pub fn server_secret(&self, name: &str, fresh: [u8; 32]) -> Result<[u8; 32], StoreError> {
+        let key = format!("secret/{name}");
+        let stored = match self.inner.meta.compare_and_swap(
+            key.as_bytes(),
+            None as Option<&[u8]>,
+            Some(&fresh[..]),
+        )? {
+            Ok(()) => {
+                self.inner.db.flush()?;
+                fresh.to_vec()
+            }
+            Err(cas) => cas.current.map(|v| v.to_vec()).unwrap_or_default(),
+        };
+        stored.try_into().map_err(|_| StoreError::Open {
+            path: "(meta tree)".into(),
+            message: format!("the stored server secret {name:?} is not 32 bytes"),
+        })
     }
 
     /// A cheap read that fails when the database cannot serve requests.
@@ -199,6 +239,22 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.to_string().contains("format [99]"), "{err}");
+    }
+
+    #[test]
+    fn a_server_secret_is_made_once_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = {
+            let store =
+                Store::open(&Location::Dir(dir.path().into()), DEFAULT_CACHE_BYTES).unwrap();
+            let a = store.server_secret("t", [1; 32]).unwrap();
+            assert_eq!(store.server_secret("t", [2; 32]).unwrap(), a);
+            store.close();
+            a
+        };
+        assert_eq!(first, [1; 32]);
+        let store = Store::open(&Location::Dir(dir.path().into()), DEFAULT_CACHE_BYTES).unwrap();
+        assert_eq!(store.server_secret("t", [3; 32]).unwrap(), [1; 32]);
     }
 
     #[tokio::test]

@@ -1,0 +1,361 @@
+//! `/api/v1/clients`: OAuth applications. Create and secret regeneration answer
+//! with a credentials document (the secret, once, and the URLs to use it with).
+
+use poem::web::Data;
+use poem::Request;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::auth::{Authorized, ClientsRead, ClientsWrite};
+use super::error::{ApiError, Change, Create, Lookup, OwnedListing, Removal};
+use super::links::base_url;
+use super::ApiTags;
+use crate::service::clients::{self, Client, ClientChange, IssuedClient, NewClient};
+use crate::state::AppState;
+
+/// A client as list and get show it: never the secret or its hash.
+#[derive(Debug, Object)]
+pub struct ClientView {
+    /// The public identifier, `cli_…`.
+    pub client_id: String,
+    pub name: String,
+    /// `confidential` (a web app with a secret) or `public` (an installed app).
+    #[oai(rename = "type")]
+    pub client_type: String,
+    pub redirect_uris: Vec<String>,
+    /// Of `authorization_code`, `client_credentials`, `refresh_token`, `implicit`.
+    pub grant_types: Vec<String>,
+    /// The scopes the client may request.
+    pub scopes: Vec<String>,
+    /// Lifetime of its access tokens; absent: the server default (`--access-token-ttl`).
+    pub access_token_ttl_seconds: Option<i64>,
+    pub enabled: bool,
+    /// The user who owns the client; client_credentials tokens act as this user.
+    pub owner_id: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub updated_at: String,
+}
+
+impl From<Client> for ClientView {
+    fn from(c: Client) -> Self {
+        ClientView {
+            client_id: c.client_id,
+            name: c.name,
+            client_type: c.client_type.as_str().to_owned(),
+            redirect_uris: c.redirect_uris,
+            grant_types: c
+                .grant_types
+                .iter()
+                .map(|g| g.as_str().to_owned())
+                .collect(),
+            scopes: c.scopes,
+            access_token_ttl_seconds: c.access_token_ttl_seconds,
+            enabled: c.enabled,
+            owner_id: c.owner_id,
+            created_at: c.created_at.to_rfc3339(),
+            updated_at: c.updated_at.to_rfc3339(),
+        }
+    }
+}
+
+/// A client's credentials document: save it now, the secret is not shown again.
+#[derive(Object)] // no Debug: holds the secret
+pub struct ClientCredentials {
+    /// The secret (`lk_cs_…`); absent for public clients.
+    pub client_secret: Option<String>,
+    /// Where to fetch tokens.
+    pub token_endpoint: String,
+    /// This server's issuer identifier; its metadata is at
+    /// `<issuer>/.well-known/oauth-authorization-server`.
+    pub issuer: String,
+    #[oai(flatten)]
+    pub client: ClientView,
+}
+
+impl ClientCredentials {
+    fn new(issued: IssuedClient, base: String) -> Self {
+        ClientCredentials {
+            client_secret: issued.secret.map(|s| s.into_inner()),
+            token_endpoint: format!("{base}/oauth/token"),
+            issuer: base,
+            client: issued.client.into(),
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct CreateClient {
+    /// What the application is called, 1–100 characters.
+    pub name: String,
+    /// `confidential` (a web app with a secret) or `public` (an installed app, no secret).
+    #[oai(rename = "type")]
+    pub client_type: String,
+    /// Where the authorization endpoint may send the user back. Confidential
+    /// clients: `https://`, or `http://` on loopback. Public clients also
+    /// `urn:ietf:wg:oauth:2.0:oob`, `urn:ietf:wg:oauth:2.0:oob:auto` and
+    /// reverse-domain private-use schemes. No fragments.
+    pub redirect_uris: Option<Vec<String>>,
+    /// Default: `authorization_code`, `client_credentials`, `refresh_token` for
+    /// confidential clients; `authorization_code`, `refresh_token` for public ones.
+    pub grant_types: Option<Vec<String>>,
+    /// Catalog scopes the client may request. Default: the catalog's default
+    /// scopes; members may not ask for more, client-admins and admins may.
+    pub scopes: Option<Vec<String>>,
+    /// 1 s to 30 days; default: the server's `--access-token-ttl`.
+    pub access_token_ttl_seconds: Option<i64>,
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct UpdateClient {
+    pub name: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub grant_types: Option<Vec<String>>,
+    pub scopes: Option<Vec<String>>,
+    /// `null` returns to the server default.
+    pub access_token_ttl_seconds: MaybeUndefined<i64>,
+}
+
+#[derive(Debug, Object)]
+pub struct ClientList {
+    pub clients: Vec<ClientView>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next_after: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum CreatedClient {
+    /// Created; the response is the credentials document, with the secret, once.
+    #[oai(status = 201)]
+    Created(Json<ClientCredentials>),
+}
+
+#[derive(ApiResponse)]
+pub enum DeletedClient {
+    /// Deleted: no new tokens; issued ones live until they expire unless
+    /// `revoke_tokens=true`.
+    #[oai(status = 204)]
+    Deleted,
+}
+
+pub struct ClientsApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Clients")]
+impl ClientsApi {
+    /// Register an OAuth client
+    ///
+    /// The caller owns the client. The response holds the secret, once: save it
+    /// (Swagger UI offers the response for download).
+    #[oai(path = "/clients", method = "post", operation_id = "createClient")]
+    async fn create(
+        &self,
+        req: &Request,
+        state: Data<&AppState>,
+        auth: Authorized<ClientsWrite>,
+        body: Json<CreateClient>,
+    ) -> Result<CreatedClient, ApiError<Create>> {
+        let b = body.0;
+        let issued = clients::create(
+            &state,
+            &auth.principal,
+            NewClient {
+                name: b.name,
+                client_type: b.client_type,
+                redirect_uris: b.redirect_uris.unwrap_or_default(),
+                grant_types: b.grant_types,
+                scopes: b.scopes,
+                access_token_ttl_seconds: b.access_token_ttl_seconds,
+            },
+        )
+        .await?;
+        Ok(CreatedClient::Created(Json(ClientCredentials::new(
+            issued,
+            base_url(req, &state),
+        ))))
+    }
+
+    /// List OAuth clients
+    ///
+    /// The caller's own clients; client-admins and admins may pass `user_id`, or
+    /// `all=true` for everyone's.
+    #[oai(path = "/clients", method = "get", operation_id = "listClients")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: Authorized<ClientsRead>,
+        /// Whose clients (client-admins and admins; default: the caller).
+        user_id: Query<Option<String>>,
+        /// Everyone's clients (client-admins and admins).
+        all: Query<Option<bool>>,
+        /// Page size, 1–1000 (default 100).
+        limit: Query<Option<u32>>,
+        /// Start after this client id (the previous page's `next_after`).
+        after: Query<Option<String>>,
+    ) -> Result<Json<ClientList>, ApiError<OwnedListing>> {
+        let (found, next_after) = clients::list(
+            &state,
+            &auth.principal,
+            user_id.0.as_deref(),
+            all.0.unwrap_or(false),
+            after.0.as_deref(),
+            limit.0.unwrap_or(100) as usize,
+        )?;
+        Ok(Json(ClientList {
+            clients: found.into_iter().map(ClientView::from).collect(),
+            next_after,
+        }))
+    }
+
+    /// Get an OAuth client
+    #[oai(
+        path = "/clients/:client_id",
+        method = "get",
+        operation_id = "getClient"
+    )]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: Authorized<ClientsRead>,
+        client_id: Path<String>,
+    ) -> Result<Json<ClientView>, ApiError<Lookup>> {
+        Ok(Json(
+            clients::get(&state, &auth.principal, &client_id.0)?.into(),
+        ))
+    }
+
+    /// Update an OAuth client
+    ///
+    /// Only the fields given change. Scope rules are those of create.
+    #[oai(
+        path = "/clients/:client_id",
+        method = "patch",
+        operation_id = "updateClient"
+    )]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        auth: Authorized<ClientsWrite>,
+        client_id: Path<String>,
+        body: Json<UpdateClient>,
+    ) -> Result<Json<ClientView>, ApiError<Change>> {
+        let b = body.0;
+        let change = ClientChange {
+            name: b.name,
+            redirect_uris: b.redirect_uris,
+            grant_types: b.grant_types,
+            scopes: b.scopes,
+            access_token_ttl_seconds: match b.access_token_ttl_seconds {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(v) => Some(Some(v)),
+            },
+        };
+        Ok(Json(
+            clients::update(&state, &auth.principal, &client_id.0, change)
+                .await?
+                .into(),
+        ))
+    }
+
+    /// Delete an OAuth client
+    ///
+    /// No new tokens are issued. Tokens already issued live until they expire,
+    /// unless `revoke_tokens=true`.
+    #[oai(
+        path = "/clients/:client_id",
+        method = "delete",
+        operation_id = "deleteClient"
+    )]
+    async fn delete(
+        &self,
+        state: Data<&AppState>,
+        auth: Authorized<ClientsWrite>,
+        client_id: Path<String>,
+        /// Also revoke every token issued to the client.
+        revoke_tokens: Query<Option<bool>>,
+    ) -> Result<DeletedClient, ApiError<Removal>> {
+        clients::delete(
+            &state,
+            &auth.principal,
+            &client_id.0,
+            revoke_tokens.0.unwrap_or(false),
+        )
+        .await?;
+        Ok(DeletedClient::Deleted)
+    }
+
+    /// Disable an OAuth client
+    ///
+    /// No tokens are issued, and its tokens are refused, until it is enabled again.
+    #[oai(
+        path = "/clients/:client_id/disable",
+        method = "post",
+        operation_id = "disableClient"
+    )]
+    async fn disable(
+        &self,
+        state: Data<&AppState>,
+        auth: Authorized<ClientsWrite>,
+        client_id: Path<String>,
+    ) -> Result<Json<ClientView>, ApiError<Lookup>> {
+        Ok(Json(
+            clients::set_enabled(&state, &auth.principal, &client_id.0, false)
+                .await?
+                .into(),
+        ))
+    }
+
+    /// Enable an OAuth client
+    ///
+    /// Its unexpired, unrevoked tokens work again.
+    #[oai(
+        path = "/clients/:client_id/enable",
+        method = "post",
+        operation_id = "enableClient"
+    )]
+    async fn enable(
+        &self,
+        state: Data<&AppState>,
+        auth: Authorized<ClientsWrite>,
+        client_id: Path<String>,
+    ) -> Result<Json<ClientView>, ApiError<Lookup>> {
+        Ok(Json(
+            clients::set_enabled(&state, &auth.principal, &client_id.0, true)
+                .await?
+                .into(),
+        ))
+    }
+
+    /// Regenerate a client's secret
+    ///
+    /// The old secret stops working at once; the new one is in this response
+    /// only. With `revoke_tokens=true`, every token issued so far is revoked too.
+    #[oai(
+        path = "/clients/:client_id/secret",
+        method = "post",
+        operation_id = "regenerateClientSecret"
+    )]
+    async fn regenerate_secret(
+        &self,
+        req: &Request,
+        state: Data<&AppState>,
+        auth: Authorized<ClientsWrite>,
+        client_id: Path<String>,
+        /// Also revoke every token issued so far.
+        revoke_tokens: Query<Option<bool>>,
+    ) -> Result<Json<ClientCredentials>, ApiError<Removal>> {
+        let issued = clients::regenerate_secret(
+            &state,
+            &auth.principal,
+            &client_id.0,
+            revoke_tokens.0.unwrap_or(false),
+        )
+        .await?;
+        Ok(Json(ClientCredentials::new(issued, base_url(req, &state))))
+    }
+}

@@ -1,0 +1,167 @@
+//! Revocation of self-contained access tokens.
+//!
+//! The store holds the durable list (see `store::revocations`); this module
+//! keeps a copy in memory, loaded at start and updated after every durable
+//! write, so validating a token never reads the disk. Two kinds of entry:
+//! one token (by id, kept until the token's expiry) and a marker that revokes
+//! every token of one client epoch (kept until the longest-lived token of that
+//! epoch has expired). Sweeping drops both once they can no longer matter.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::RwLock;
+
+use crate::domain::client::MAX_TTL_SECONDS;
+use crate::domain::token::AccessClaims;
+use crate::error::Result;
+use crate::state::AppState;
+use crate::store::{RevocationRecord, Store};
+
+/// How often the server sweeps expired entries.
+pub const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// What the revocation list looks like in memory.
+#[derive(Default)]
+pub struct RevocationList {
+    tokens: RwLock<HashMap<[u8; 16], i64>>,
+    /// client id → revoked token epochs.
+    client_epochs: RwLock<HashMap<String, HashSet<u64>>>,
+}
+
+impl RevocationList {
+    /// Reads the durable list.
+    pub fn load(store: &Store) -> Result<RevocationList> {
+        let list = RevocationList::default();
+        for (id, rec) in store.revocations().tokens()? {
+            if let Ok(id) = <[u8; 16]>::try_from(id.as_slice()) {
+                list.remember_token(id, rec.keep_until);
+            }
+        }
+        for (subject, _) in store.revocations().markers()? {
+            if let Some((client_id, epoch)) = parse_client_marker(&subject) {
+                list.remember_epoch(client_id, epoch);
+            }
+        }
+        Ok(list)
+    }
+
+    pub fn is_token_revoked(&self, id: &[u8; 16]) -> bool {
+        read(&self.tokens).contains_key(id)
+    }
+
+    pub fn is_epoch_revoked(&self, client_id: &str, epoch: u64) -> bool {
+        read(&self.client_epochs)
+            .get(client_id)
+            .is_some_and(|e| e.contains(&epoch))
+    }
+
+    /// Revoked token ids held in memory.
+    pub fn token_count(&self) -> usize {
+        read(&self.tokens).len()
+    }
+
+    fn remember_token(&self, id: [u8; 16], keep_until: i64) {
+        write(&self.tokens).insert(id, keep_until);
+    }
+
+    fn remember_epoch(&self, client_id: &str, epoch: u64) {
+        write(&self.client_epochs)
+            .entry(client_id.to_owned())
+            .or_default()
+            .insert(epoch);
+    }
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn client_marker(client_id: &str, epoch: u64) -> String {
+    format!("client/{epoch:016x}/{client_id}")
+}
+
+fn parse_client_marker(subject: &str) -> Option<(&str, u64)> {
+    let rest = subject.strip_prefix("client/")?;
+    let (epoch, client_id) = rest.split_once('/')?;
+    Some((client_id, u64::from_str_radix(epoch, 16).ok()?))
+}
+
+/// Revokes one access token until it expires; durable before it returns.
+pub async fn revoke_token(state: &AppState, claims: &AccessClaims) -> Result<()> {
+    let now = state.clock.now();
+    if claims.expires_at <= now || state.revocations.is_token_revoked(&claims.id) {
+        return Ok(());
+    }
+    let rec = RevocationRecord {
+        revoked_at: now.unix(),
+        keep_until: claims.expires_at.unix(),
+    };
+    state
+        .store
+        .revocations()
+        .revoke_token(&claims.id, rec)
+        .await?;
+    state.revocations.remember_token(claims.id, rec.keep_until);
+    Ok(())
+}
+
+/// Revokes every token of one epoch of a client with a single marker.
+pub async fn revoke_client_epoch(state: &AppState, client_id: &str, epoch: u64) -> Result<()> {
+    let now = state.clock.now();
+    let rec = RevocationRecord {
+        revoked_at: now.unix(),
+        keep_until: now.plus_secs(MAX_TTL_SECONDS).unix(),
+    };
+    state
+        .store
+        .revocations()
+        .add_marker(&client_marker(client_id, epoch), rec)
+        .await?;
+    state.revocations.remember_epoch(client_id, epoch);
+    Ok(())
+}
+
+/// Drops entries that can no longer matter, from the store and from memory.
+/// Returns how many store entries went.
+pub fn sweep(state: &AppState) -> Result<usize> {
+    let now = state.clock.now();
+    let removed = state.store.revocations().sweep(now.unix())?;
+    write(&state.revocations.tokens).retain(|_, until| *until > now.unix());
+    // Markers are few; rebuild their memory from what the store kept.
+    let mut kept: HashMap<String, HashSet<u64>> = HashMap::new();
+    for (subject, _) in state.store.revocations().markers()? {
+        if let Some((client_id, epoch)) = parse_client_marker(&subject) {
+            kept.entry(client_id.to_owned()).or_default().insert(epoch);
+        }
+    }
+    *write(&state.revocations.client_epochs) = kept;
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_markers_round_trip() {
+        let m = client_marker("cli_1/odd", 0xabc);
+        assert_eq!(parse_client_marker(&m), Some(("cli_1/odd", 0xabc)));
+        assert_eq!(parse_client_marker("user/x"), None);
+    }
+
+    #[test]
+    fn memory_answers_what_was_remembered() {
+        let list = RevocationList::default();
+        list.remember_token([1; 16], 10);
+        list.remember_epoch("c", 5);
+        assert!(list.is_token_revoked(&[1; 16]));
+        assert!(!list.is_token_revoked(&[2; 16]));
+        assert!(list.is_epoch_revoked("c", 5));
+        assert!(!list.is_epoch_revoked("c", 6));
+        assert!(!list.is_epoch_revoked("d", 5));
+    }
+}

@@ -1,0 +1,271 @@
+//! OAuth clients: `clients` (client id → record) and the `clients_by_owner`
+//! index (owner id `/` client id → nothing). A client is found by its id and its
+//! secret checked against the stored blake3 hash, so no secret index is needed.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sled::transaction::{abort, ConflictableTransactionError, TransactionalTree};
+use sled::Transactional;
+
+use super::codec::{self, Record};
+use super::flusher::Flusher;
+use super::{transaction_error, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientRecord {
+    pub client_id: String,
+    pub owner_id: String,
+    pub name: String,
+    /// `confidential` or `public`.
+    pub client_type: String,
+    pub redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub scopes: Vec<String>,
+    /// `None`: the server's default lifetime.
+    pub access_token_ttl_seconds: Option<i64>,
+    pub enabled: bool,
+    /// blake3 of the current secret; `None` for public clients.
+    pub secret_hash: Option<Vec<u8>>,
+    /// Carried by every token issued; a new epoch revokes all earlier tokens.
+    pub token_epoch: u64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Record for ClientRecord {
+    const VERSION: u8 = 1;
+    const KIND: &'static str = "client";
+}
+
+fn owner_key(owner: &str, id: &str) -> Vec<u8> {
+    format!("{owner}/{id}").into_bytes()
+}
+
+pub struct Clients {
+    clients: sled::Tree,
+    by_owner: sled::Tree,
+    flusher: Arc<Flusher>,
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+impl Clients {
+    pub(crate) fn open(db: &sled::Db, flusher: Arc<Flusher>) -> Result<Clients, StoreError> {
+        Ok(Clients {
+            clients: db.open_tree("clients")?,
+            by_owner: db.open_tree("clients_by_owner")?,
+            flusher,
+        })
+    }
+
+    pub fn get(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError> {
+        match self.clients.get(client_id.as_bytes())? {
+            Some(v) => Ok(Some(codec::decode(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Clients of one owner (or of everyone with `owner: None`), in id order,
+    /// up to `limit` after the client id `after`.
+    pub fn list(
+        &self,
+        owner: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ClientRecord>, StoreError> {
+        let mut out = Vec::new();
+        match owner {
+            Some(owner) => {
+                let prefix = format!("{owner}/");
+                let start = match after {
+                    Some(a) => {
+                        let mut k = owner_key(owner, a);
+                        k.push(0);
+                        k
+                    }
+                    None => prefix.clone().into_bytes(),
+                };
+                for entry in self.by_owner.range(start..) {
+                    let (k, _) = entry?;
+                    let Some(id) = k.strip_prefix(prefix.as_bytes()) else {
+                        break;
+                    };
+                    if out.len() >= limit {
+                        break;
+                    }
+                    if let Some(rec) = self.get(&String::from_utf8_lossy(id))? {
+                        out.push(rec);
+                    }
+                }
+            }
+            None => {
+                let range = match after {
+                    Some(a) => {
+                        let mut k = a.as_bytes().to_vec();
+                        k.push(0);
+                        self.clients.range(k..)
+                    }
+                    None => self.clients.range::<&[u8], _>(..),
+                };
+                for entry in range.take(limit) {
+                    let (_, v) = entry?;
+                    out.push(codec::decode(&v)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Ids of every client of `owner` (for deleting a user).
+    pub fn ids_of(&self, owner: &str) -> Result<Vec<String>, StoreError> {
+        let prefix = format!("{owner}/");
+        let mut out = Vec::new();
+        for entry in self.by_owner.scan_prefix(prefix.as_bytes()) {
+            let (k, _) = entry?;
+            if let Some(id) = k.strip_prefix(prefix.as_bytes()) {
+                out.push(String::from_utf8_lossy(id).into_owned());
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn len(&self) -> usize {
+        self.clients.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.clients.is_empty()
+    }
+
+    /// Stores a new client; `Duplicate` when the id is taken.
+    pub async fn insert(&self, client: &ClientRecord) -> Result<(), StoreError> {
+        let value = codec::encode(client)?;
+        (&self.clients, &self.by_owner)
+            .transaction(|(clients, owners)| -> TxResult<()> {
+                if clients.get(client.client_id.as_bytes())?.is_some() {
+                    return abort(StoreError::Duplicate("client id"));
+                }
+                clients.insert(client.client_id.as_bytes(), value.as_slice())?;
+                owners.insert(owner_key(&client.owner_id, &client.client_id), &[])?;
+                Ok(())
+            })
+            .map_err(transaction_error)?;
+        self.durable().await
+    }
+
+    /// Applies `change` to the stored client in one transaction (it may run more
+    /// than once: it must be pure). `None` when the client no longer exists.
+    pub async fn update(
+        &self,
+        client_id: &str,
+        change: impl Fn(&mut ClientRecord),
+    ) -> Result<Option<ClientRecord>, StoreError> {
+        let updated = self
+            .clients
+            .transaction(|clients| -> TxResult<Option<ClientRecord>> {
+                let Some(mut client) = read(clients, client_id)? else {
+                    return Ok(None);
+                };
+                change(&mut client);
+                match codec::encode(&client) {
+                    Ok(v) => clients.insert(client_id.as_bytes(), v)?,
+                    Err(e) => return abort(StoreError::Codec(e)),
+                };
+                Ok(Some(client))
+            })
+            .map_err(transaction_error)?;
+        if updated.is_some() {
+            self.durable().await?;
+        }
+        Ok(updated)
+    }
+
+    pub async fn delete(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError> {
+        let removed = (&self.clients, &self.by_owner)
+            .transaction(|(clients, owners)| -> TxResult<Option<ClientRecord>> {
+                let Some(old) = read(clients, client_id)? else {
+                    return Ok(None);
+                };
+                clients.remove(client_id.as_bytes())?;
+                owners.remove(owner_key(&old.owner_id, client_id))?;
+                Ok(Some(old))
+            })
+            .map_err(transaction_error)?;
+        if removed.is_some() {
+            self.durable().await?;
+        }
+        Ok(removed)
+    }
+
+    async fn durable(&self) -> Result<(), StoreError> {
+        self.flusher.flush().await.map_err(StoreError::Durability)
+    }
+}
+
+fn read(tree: &TransactionalTree, id: &str) -> TxResult<Option<ClientRecord>> {
+    match tree.get(id.as_bytes())? {
+        Some(bytes) => match codec::decode(&bytes) {
+            Ok(c) => Ok(Some(c)),
+            Err(e) => abort(StoreError::Codec(e)),
+        },
+        None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Location, Store, DEFAULT_CACHE_BYTES};
+    use super::*;
+
+    fn client(id: &str, owner: &str) -> ClientRecord {
+        ClientRecord {
+            client_id: id.into(),
+            owner_id: owner.into(),
+            name: "app".into(),
+            client_type: "confidential".into(),
+            redirect_uris: vec![],
+            grant_types: vec!["client_credentials".into()],
+            scopes: vec!["read".into()],
+            access_token_ttl_seconds: None,
+            enabled: true,
+            secret_hash: Some(vec![1; 32]),
+            token_epoch: 7,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn insert_list_update_delete() {
+        let store = Store::open(&Location::Ephemeral, DEFAULT_CACHE_BYTES).unwrap();
+        let clients = store.clients();
+        for (id, owner) in [("c1", "u1"), ("c2", "u2"), ("c3", "u1")] {
+            clients.insert(&client(id, owner)).await.unwrap();
+        }
+        let err = clients.insert(&client("c1", "u2")).await.unwrap_err();
+        assert!(matches!(err, StoreError::Duplicate(_)));
+
+        let ids = |v: Vec<ClientRecord>| v.into_iter().map(|c| c.client_id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(clients.list(Some("u1"), None, 10).unwrap()),
+            ["c1", "c3"]
+        );
+        assert_eq!(ids(clients.list(None, None, 2).unwrap()), ["c1", "c2"]);
+        assert_eq!(ids(clients.list(None, Some("c2"), 2).unwrap()), ["c3"]);
+        assert_eq!(clients.ids_of("u1").unwrap(), ["c1", "c3"]);
+
+        let updated = clients.update("c1", |c| c.enabled = false).await.unwrap();
+        assert!(!updated.unwrap().enabled);
+        assert!(clients
+            .update("nope", |c| c.enabled = false)
+            .await
+            .unwrap()
+            .is_none());
+
+        assert!(clients.delete("c1").await.unwrap().is_some());
+        assert!(clients.get("c1").unwrap().is_none());
+        assert_eq!(clients.ids_of("u1").unwrap(), ["c3"]);
+        assert!(clients.delete("c1").await.unwrap().is_none());
+    }
+}
