@@ -1,0 +1,800 @@
+//! The OAuth endpoints: `/oauth/token` (client_credentials), access tokens on
+//! the API, introspection, revocation, metadata, and the lifecycle of tokens
+//! when their client is disabled, deleted or gets a new secret.
+
+use std::sync::Arc;
+
+use latchkey::clock::ManualClock;
+use latchkey::domain::time::Timestamp;
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{json, Value};
+
+use crate::clients::admin_client;
+use crate::common::{challenges, expect_error, TestServer};
+
+struct Creds {
+    id: String,
+    secret: String,
+}
+
+async fn machine_client(server: &TestServer, extra: Value) -> Creds {
+    let mut body = json!({"name": "svc", "type": "confidential", "grant_types": ["client_credentials"], "scopes": ["read", "write", "keys:read"]});
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            b.insert(k.clone(), v.clone());
+        }
+    }
+    let doc = admin_client(server, body).await;
+    Creds {
+        id: doc["client_id"].as_str().unwrap().to_owned(),
+        secret: doc["client_secret"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// `client_credentials` with a form body and `client_secret_basic`.
+async fn token_basic(server: &TestServer, c: &Creds, scope: Option<&str>) -> Response {
+    let mut form = vec![("grant_type", "client_credentials")];
+    if let Some(s) = scope {
+        form.push(("scope", s));
+    }
+    server
+        .post("/oauth/token")
+        .basic_auth(&c.id, Some(&c.secret))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn access_token(server: &TestServer, c: &Creds) -> String {
+    let resp = token_basic(server, c, None).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn me(server: &TestServer, scheme: &str, token: &str) -> Response {
+    server
+        .get("/api/v1/users/me")
+        .header("authorization", format!("{scheme} {token}"))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn assert_refused(server: &TestServer, token: &str) {
+    let resp = me(server, "Bearer", token).await;
+    let ch = challenges(&resp);
+    expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    assert!(
+        ch.iter()
+            .any(|c| c.starts_with("Bearer") && c.contains(r#"error="invalid_token""#)),
+        "{ch:?}"
+    );
+}
+
+async fn introspect(server: &TestServer, c: &Creds, token: &str) -> Value {
+    let resp = server
+        .post("/oauth/introspect")
+        .basic_auth(&c.id, Some(&c.secret))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp.json().await.unwrap()
+}
+
+async fn admin_post(server: &TestServer, path: &str) -> Response {
+    server.as_admin(Method::POST, path).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn client_credentials_in_every_encoding_and_auth_method() {
+    let server = TestServer::start().await;
+    let c = machine_client(&server, json!({"access_token_ttl_seconds": 300})).await;
+
+    let basic_form = token_basic(&server, &c, Some("read")).await;
+    let post_form = server
+        .post("/oauth/token")
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &c.id),
+            ("client_secret", &c.secret),
+            ("scope", "read"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let json_body = server
+        .post("/oauth/token")
+        .json(&json!({"grant_type": "client_credentials", "client_id": c.id, "client_secret": c.secret, "scope": "read"}))
+        .send()
+        .await
+        .unwrap();
+    let query = server
+        .post(&format!(
+            "/oauth/token?grant_type=client_credentials&client_id={}&client_secret={}&scope=read",
+            c.id, c.secret
+        ))
+        .send()
+        .await
+        .unwrap();
+    let basic_json = server
+        .post("/oauth/token")
+        .basic_auth(&c.id, Some(&c.secret))
+        .json(&json!({"grant_type": "client_credentials", "scope": "read"}))
+        .send()
+        .await
+        .unwrap();
+    for resp in [basic_form, post_form, json_body, query, basic_json] {
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(resp.headers()["cache-control"], "no-store");
+        assert_eq!(resp.headers()["pragma"], "no-cache");
+        let body: Value = resp.json().await.unwrap();
+        assert!(body["access_token"].as_str().unwrap().starts_with("lk_at_"));
+        assert_eq!(body["token_type"], "Bearer");
+        assert_eq!(body["expires_in"], 300);
+        assert_eq!(body["scope"], "read");
+        assert!(body.get("refresh_token").is_none());
+    }
+}
+
+#[tokio::test]
+async fn scope_defaults_to_all_and_must_be_a_subset() {
+    let server = TestServer::start().await;
+    let c = machine_client(&server, json!({})).await;
+    let body: Value = token_basic(&server, &c, None).await.json().await.unwrap();
+    assert_eq!(body["scope"], "keys:read read write");
+    assert_eq!(body["expires_in"], 3600, "the server default lifetime");
+    let body: Value = token_basic(&server, &c, Some("write read"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["scope"], "write read");
+    for bad in ["admin", "read content:read", "re\"ad"] {
+        let resp = token_basic(&server, &c, Some(bad)).await;
+        expect_error(resp, StatusCode::BAD_REQUEST, "invalid_scope").await;
+    }
+}
+
+/// RFC 6749 §5.2, each error with its status.
+#[tokio::test]
+async fn every_token_endpoint_error() {
+    let server = TestServer::start().await;
+    let c = machine_client(&server, json!({})).await;
+
+    // invalid_request: no grant_type, a repeated parameter, two auth methods.
+    let resp = server
+        .post("/oauth/token")
+        .basic_auth(&c.id, Some(&c.secret))
+        .form(&[("scope", "read")])
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::BAD_REQUEST, "invalid_request").await;
+    let resp = server
+        .post("/oauth/token")
+        .basic_auth(&c.id, Some(&c.secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials&scope=read&scope=write")
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::BAD_REQUEST, "invalid_request").await;
+    let resp = server
+        .post("/oauth/token")
+        .basic_auth(&c.id, Some(&c.secret))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_secret", &c.secret),
+        ])
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::BAD_REQUEST, "invalid_request").await;
+    let resp = server
+        .post("/oauth/token")
+        .header("content-type", "text/plain")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::BAD_REQUEST, "invalid_request").await;
+
+    // invalid_client: wrong secret (Basic → challenge), unknown client, none at all.
+    let resp = server
+        .post("/oauth/token")
+        .basic_auth(&c.id, Some("lk_cs_wrong"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    let ch = challenges(&resp);
+    expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
+    assert!(ch.iter().any(|c| c.starts_with("Basic")), "{ch:?}");
+    let resp = server
+        .post("/oauth/token")
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "cli_000000000000000000000000"),
+            ("client_secret", &c.secret),
+        ])
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
+    let resp = server
+        .post("/oauth/token")
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
+    let resp = server
+        .post("/oauth/token")
+        .form(&[("grant_type", "client_credentials"), ("client_id", &c.id)])
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
+    let resp = server
+        .post("/oauth/token")
+        .header("authorization", "Basic !!!")
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
+
+    // unauthorized_client: a client without the grant.
+    let web = admin_client(
+        &server,
+        json!({"name": "web", "type": "confidential", "grant_types": ["authorization_code"], "redirect_uris": ["https://app.example/cb"]}),
+    )
+    .await;
+    let web = Creds {
+        id: web["client_id"].as_str().unwrap().into(),
+        secret: web["client_secret"].as_str().unwrap().into(),
+    };
+    let resp = token_basic(&server, &web, None).await;
+    expect_error(resp, StatusCode::BAD_REQUEST, "unauthorized_client").await;
+
+    // unsupported_grant_type.
+    for grant in [
+        "password",
+        "urn:ietf:params:oauth:grant-type:device_code",
+        "authorization_code",
+    ] {
+        let resp = server
+            .post("/oauth/token")
+            .basic_auth(&c.id, Some(&c.secret))
+            .form(&[("grant_type", grant)])
+            .send()
+            .await
+            .unwrap();
+        expect_error(resp, StatusCode::BAD_REQUEST, "unsupported_grant_type").await;
+    }
+
+    // invalid_scope.
+    let resp = token_basic(&server, &c, Some("users:write")).await;
+    expect_error(resp, StatusCode::BAD_REQUEST, "invalid_scope").await;
+
+    // invalid_grant: the account the client acts as is disabled.
+    server
+        .create_user("owner", "owner-password", &["client-admin"])
+        .await;
+    let doc: Value = crate::clients::register(
+        &server,
+        ("owner", "owner-password"),
+        json!({"name": "o", "type": "confidential", "grant_types": ["client_credentials"]}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let owned = Creds {
+        id: doc["client_id"].as_str().unwrap().into(),
+        secret: doc["client_secret"].as_str().unwrap().into(),
+    };
+    let resp = server
+        .as_admin(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", doc["owner_id"].as_str().unwrap()),
+        )
+        .json(&json!({"disabled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = token_basic(&server, &owned, None).await;
+    expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
+}
+
+#[tokio::test]
+async fn access_tokens_act_as_the_owner_narrowed_to_their_scopes() {
+    let server = TestServer::start().await;
+    let c = machine_client(&server, json!({})).await;
+    let token = access_token(&server, &c).await;
+    for scheme in ["Bearer", "OAuth", "bearer"] {
+        let resp = me(&server, scheme, &token).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{scheme}");
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["username"], "admin");
+        assert_eq!(body["auth_method"], "access_token");
+        assert_eq!(body["client_id"], c.id);
+        assert_eq!(body["scopes"], json!(["keys:read", "read", "write"]));
+    }
+    // keys:read is in the token; users:read is not, though the owner is an admin.
+    let resp = server
+        .get("/api/v1/api-keys")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = server
+        .get("/api/v1/users")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::FORBIDDEN, "insufficient_scope").await;
+    // A token narrowed further at the token endpoint.
+    let body: Value = token_basic(&server, &c, Some("read"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let narrow = body["access_token"].as_str().unwrap();
+    let resp = server
+        .get("/api/v1/api-keys")
+        .bearer_auth(narrow)
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::FORBIDDEN, "insufficient_scope").await;
+}
+
+#[tokio::test]
+async fn unknown_and_tampered_tokens_are_refused() {
+    let server = TestServer::start().await;
+    let c = machine_client(&server, json!({})).await;
+    let token = access_token(&server, &c).await;
+    assert_eq!(me(&server, "Bearer", &token).await.status(), StatusCode::OK);
+    assert_refused(&server, "lk_at_").await;
+    assert_refused(&server, "lk_at_AAAA").await;
+    assert_refused(&server, &format!("{token}A")).await;
+    assert_refused(&server, &token[..token.len() - 1]).await;
+    assert_refused(&server, &token.replacen("lk_at_", "lk_xx_", 1)).await;
+    // Every character changed, one at a time.
+    for i in 0..token.len() {
+        let mut bytes = token.clone().into_bytes();
+        bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(bytes).unwrap();
+        let resp = me(&server, "Bearer", &tampered).await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "position {i}");
+    }
+}
+
+#[tokio::test]
+async fn tokens_expire_with_the_clients_lifetime() {
+    let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000)));
+    let server = TestServer::builder().clock(clock.clone()).start().await;
+    let c = machine_client(&server, json!({"access_token_ttl_seconds": 60})).await;
+    let token = access_token(&server, &c).await;
+    clock.advance(59);
+    assert_eq!(me(&server, "Bearer", &token).await.status(), StatusCode::OK);
+    clock.advance(1);
+    assert_refused(&server, &token).await;
+    assert_eq!(
+        introspect(&server, &c, &token).await,
+        json!({"active": false})
+    );
+}
+
+#[tokio::test]
+async fn disabling_a_client_suspends_its_tokens() {
+    let server = TestServer::start().await;
+    let c = machine_client(&server, json!({})).await;
+    let token = access_token(&server, &c).await;
+    let resp = admin_post(&server, &format!("/api/v1/clients/{}/disable", c.id)).await;
+    assert_eq!(resp.json::<Value>().await.unwrap()["enabled"], false);
+    assert_refused(&server, &token).await;
+    let resp = token_basic(&server, &c, None).await;
+    expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
+
+    admin_post(&server, &format!("/api/v1/clients/{}/enable", c.id)).await;
+    assert_eq!(me(&server, "Bearer", &token).await.status(), StatusCode::OK);
+    assert_eq!(
+        token_basic(&server, &c, None).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_clients_tokens_live_out_their_lifetime() {
+    let server = TestServer::start().await;
+    let c = machine_client(&server, json!({})).await;
+    let token = access_token(&server, &c).await;
+    let resp = server
+        .as_admin(Method::DELETE, &format!("/api/v1/clients/{}", c.id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(me(&server, "Bearer", &token).await.status(), StatusCode::OK);
+    let resp = token_basic(&server, &c, None).await;
+    expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
+}
+
+#[tokio::test]
+async fn deleting_with_revoke_tokens_revokes_them_with_one_marker() {
+    let server = TestServer::start().await;
+    let c = machine_client(&server, json!({})).await;
+    let mut tokens = Vec::new();
+    for _ in 0..5 {
+        tokens.push(access_token(&server, &c).await);
+    }
+    let resp = server
+        .as_admin(
+            Method::DELETE,
+            &format!("/api/v1/clients/{}?revoke_tokens=true", c.id),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    for t in &tokens {
+        assert_refused(&server, t).await;
+    }
+    assert_eq!(server.state.store.revocations().len(), (0, 1));
+}
+
+#[tokio::test]
+async fn a_new_secret_stops_the_old_one_and_may_revoke_tokens() {
+    let server = TestServer::start().await;
+    let c = machine_client(&server, json!({})).await;
+    let token = access_token(&server, &c).await;
+
+    let resp = admin_post(&server, &format!("/api/v1/clients/{}/secret", c.id)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let doc: Value = resp.json().await.unwrap();
+    let fresh = Creds {
+        id: c.id.clone(),
+        secret: doc["client_secret"].as_str().unwrap().to_owned(),
+    };
+    assert_ne!(fresh.secret, c.secret);
+    expect_error(
+        token_basic(&server, &c, None).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+    )
+    .await;
+    assert_eq!(me(&server, "Bearer", &token).await.status(), StatusCode::OK);
+    let second = access_token(&server, &fresh).await;
+
+    let resp = admin_post(
+        &server,
+        &format!("/api/v1/clients/{}/secret?revoke_tokens=true", c.id),
+    )
+    .await;
+    let doc: Value = resp.json().await.unwrap();
+    let newest = Creds {
+        id: c.id.clone(),
+        secret: doc["client_secret"].as_str().unwrap().to_owned(),
+    };
+    assert_refused(&server, &token).await;
+    assert_refused(&server, &second).await;
+    let third = access_token(&server, &newest).await;
+    assert_eq!(me(&server, "Bearer", &third).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn disabling_the_owner_suspends_the_tokens() {
+    let server = TestServer::start().await;
+    let owner = server
+        .create_user("ops", "ops-password", &["client-admin"])
+        .await;
+    let doc: Value = crate::clients::register(
+        &server,
+        ("ops", "ops-password"),
+        json!({"name": "o", "type": "confidential", "grant_types": ["client_credentials"]}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let c = Creds {
+        id: doc["client_id"].as_str().unwrap().into(),
+        secret: doc["client_secret"].as_str().unwrap().into(),
+    };
+    let token = access_token(&server, &c).await;
+    let user_path = format!("/api/v1/users/{}", owner["id"].as_str().unwrap());
+    let set = |disabled: bool| {
+        server
+            .as_admin(Method::PATCH, &user_path)
+            .json(&json!({"disabled": disabled}))
+            .send()
+    };
+    assert_eq!(set(true).await.unwrap().status(), StatusCode::OK);
+    assert_refused(&server, &token).await;
+    assert_eq!(set(false).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(me(&server, "Bearer", &token).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn introspection_by_clients_and_admins() {
+    let server = TestServer::start().await;
+    let c = machine_client(&server, json!({"access_token_ttl_seconds": 120})).await;
+    let token = access_token(&server, &c).await;
+
+    let body = introspect(&server, &c, &token).await;
+    assert_eq!(body["active"], true);
+    assert_eq!(body["scope"], "keys:read read write");
+    assert_eq!(body["client_id"], c.id);
+    assert_eq!(body["username"], "admin");
+    assert!(body["sub"].as_str().unwrap().starts_with("usr_"));
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(
+        body["exp"].as_i64().unwrap() - body["iat"].as_i64().unwrap(),
+        120
+    );
+    assert_eq!(body["iss"], server.base);
+
+    // client_secret_post, with a hint.
+    let resp = server
+        .post("/oauth/introspect")
+        .form(&[
+            ("token", token.as_str()),
+            ("token_type_hint", "access_token"),
+            ("client_id", &c.id),
+            ("client_secret", &c.secret),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.json::<Value>().await.unwrap()["active"], true);
+
+    // An admin's Basic credentials, and an API key with users:read.
+    let resp = server
+        .as_admin(Method::POST, "/oauth/introspect")
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.json::<Value>().await.unwrap()["active"], true);
+    let key: Value = server
+        .as_admin(Method::POST, "/api/v1/api-keys")
+        .json(&json!({"name": "rs", "scopes": ["users:read"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key_secret = key["secret"].as_str().unwrap();
+    let resp = server
+        .post("/oauth/introspect")
+        .bearer_auth(key_secret)
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.json::<Value>().await.unwrap()["active"], true);
+
+    // API keys can be introspected too.
+    let body = introspect(&server, &c, key_secret).await;
+    assert_eq!(body["active"], true);
+    assert_eq!(body["token_type"], "api_key");
+    assert_eq!(body["scope"], "users:read");
+    assert_eq!(body["jti"], key["id"]);
+    assert!(body.get("client_id").is_none());
+
+    for unknown in ["nonsense", "lk_at_AAAA", "lk_key_AAAA", "lk_rt_x"] {
+        assert_eq!(
+            introspect(&server, &c, unknown).await,
+            json!({"active": false})
+        );
+    }
+
+    // Not allowed: no credentials, a member, a wrong client secret, no token.
+    let resp = server
+        .post("/oauth/introspect")
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
+    server
+        .create_user("mo", "member-password", &["member"])
+        .await;
+    let resp = server
+        .post("/oauth/introspect")
+        .basic_auth("mo", Some("member-password"))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let resp = server
+        .post("/oauth/introspect")
+        .basic_auth(&c.id, Some("lk_cs_wrong"))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
+    let resp = server
+        .post("/oauth/introspect")
+        .basic_auth(&c.id, Some(&c.secret))
+        .form(&[("token_type_hint", "access_token")])
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::BAD_REQUEST, "invalid_request").await;
+}
+
+#[tokio::test]
+async fn clients_revoke_their_own_tokens_only() {
+    let server = TestServer::start().await;
+    let a = machine_client(&server, json!({})).await;
+    let b = machine_client(&server, json!({})).await;
+    let ta = access_token(&server, &a).await;
+    let tb = access_token(&server, &b).await;
+
+    let revoke = |c: &Creds, token: &str| {
+        server
+            .post("/oauth/revoke")
+            .basic_auth(&c.id, Some(&c.secret))
+            .form(&[("token", token.to_owned())])
+            .send()
+    };
+    // Another client's token: refused, and it keeps working.
+    let resp = revoke(&a, &tb).await.unwrap();
+    expect_error(resp, StatusCode::BAD_REQUEST, "unauthorized_client").await;
+    assert_eq!(me(&server, "Bearer", &tb).await.status(), StatusCode::OK);
+    // Unknown and malformed tokens: 200.
+    for unknown in ["nonsense", "lk_at_AAAA"] {
+        assert_eq!(revoke(&a, unknown).await.unwrap().status(), StatusCode::OK);
+    }
+    // API keys are not revoked here.
+    let resp = revoke(&a, "lk_key_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::BAD_REQUEST, "unsupported_token_type").await;
+    // Its own token: revoked at once, twice is fine.
+    let resp = revoke(&a, &ta).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    assert_refused(&server, &ta).await;
+    assert_eq!(revoke(&a, &ta).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(introspect(&server, &a, &ta).await, json!({"active": false}));
+    // A wrong secret cannot revoke anything.
+    let resp = server
+        .post("/oauth/revoke")
+        .basic_auth(&b.id, Some("lk_cs_wrong"))
+        .form(&[("token", tb.as_str())])
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
+    assert_eq!(me(&server, "Bearer", &tb).await.status(), StatusCode::OK);
+}
+
+/// The revocation list holds an entry only while its token could be alive.
+#[tokio::test]
+async fn the_revocation_list_shrinks_as_tokens_expire() {
+    let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000)));
+    let server = TestServer::builder().clock(clock.clone()).start().await;
+    let short = machine_client(&server, json!({"access_token_ttl_seconds": 30})).await;
+    let long = machine_client(&server, json!({"access_token_ttl_seconds": 600})).await;
+    let mut revoked = Vec::new();
+    for (c, n) in [(&short, 20), (&long, 5)] {
+        for i in 0..n {
+            let t = access_token(&server, c).await;
+            if i % 2 == 0 {
+                let resp = server
+                    .post("/oauth/revoke")
+                    .basic_auth(&c.id, Some(&c.secret))
+                    .form(&[("token", t.as_str())])
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(resp.status(), StatusCode::OK);
+                revoked.push(t);
+            }
+        }
+    }
+    let state = &server.state;
+    assert_eq!(state.store.revocations().len().0, 13);
+    assert_eq!(latchkey::service::revocations::sweep(state).unwrap(), 0);
+
+    clock.advance(31);
+    assert_eq!(latchkey::service::revocations::sweep(state).unwrap(), 10);
+    assert_eq!(state.store.revocations().len().0, 3);
+    assert_eq!(state.revocations.token_count(), 3);
+    for t in &revoked[10..] {
+        assert_refused(&server, t).await;
+    }
+
+    clock.advance(600);
+    assert_eq!(latchkey::service::revocations::sweep(state).unwrap(), 3);
+    assert_eq!(state.store.revocations().len(), (0, 0));
+}
+
+#[tokio::test]
+async fn revocations_and_the_token_key_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let builder = TestServer::builder().data_dir(dir.path());
+    let server = builder.clone().start().await;
+    let c = machine_client(&server, json!({})).await;
+    let kept = access_token(&server, &c).await;
+    let gone = access_token(&server, &c).await;
+    let resp = server
+        .post("/oauth/revoke")
+        .basic_auth(&c.id, Some(&c.secret))
+        .form(&[("token", gone.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    server.stop().await;
+
+    let server = builder.start().await;
+    assert_eq!(me(&server, "Bearer", &kept).await.status(), StatusCode::OK);
+    assert_refused(&server, &gone).await;
+    assert_eq!(
+        token_basic(&server, &c, None).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn metadata_lists_what_exists() {
+    let server = TestServer::start().await;
+    let resp = server
+        .get("/.well-known/oauth-authorization-server")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let m: Value = resp.json().await.unwrap();
+    assert_eq!(m["issuer"], server.base);
+    assert_eq!(m["token_endpoint"], server.url("/oauth/token"));
+    assert_eq!(m["introspection_endpoint"], server.url("/oauth/introspect"));
+    assert_eq!(m["revocation_endpoint"], server.url("/oauth/revoke"));
+    assert_eq!(m["grant_types_supported"], json!(["client_credentials"]));
+    assert_eq!(
+        m["token_endpoint_auth_methods_supported"],
+        json!(["client_secret_basic", "client_secret_post"])
+    );
+    let scopes: Vec<&str> = m["scopes_supported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    for s in ["read", "readUsersData", "keys:read", "openid"] {
+        assert!(scopes.contains(&s), "{s} in {scopes:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_public_url_names_the_issuer() {
+    let server = TestServer::builder()
+        .config(|c| c.public_url = Some("https://auth.example.test".into()))
+        .start()
+        .await;
+    let m: Value = server
+        .get("/.well-known/oauth-authorization-server")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(m["issuer"], "https://auth.example.test");
+    assert_eq!(m["token_endpoint"], "https://auth.example.test/oauth/token");
+}
