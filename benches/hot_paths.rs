@@ -1,7 +1,8 @@
 //! Criterion benches of the per-request hot paths:
 //! password verification with the shipped argon2id parameters (what a Basic
 //! login costs when not cached), the verified-login cache lookup that replaces it,
-//! credential fingerprinting (blake3), and store reads and durable writes.
+//! credential fingerprinting (blake3), access-token encoding and verification,
+//! and store reads and durable writes.
 //!
 //! Run: `cargo bench --bench hot_paths`.
 
@@ -9,6 +10,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use latchkey::domain::time::Timestamp;
+use latchkey::domain::token::{self, AccessClaims, TokenKey};
 use latchkey::password::{PasswordHasher, Workspace};
 use latchkey::secret::fingerprint;
 use latchkey::service::login_cache::LoginCache;
@@ -41,6 +43,29 @@ fn credentials(c: &mut Criterion) {
     let secret = format!("lk_key_{}", "x".repeat(43));
     c.bench_function("secret/blake3_fingerprint", |b| {
         b.iter(|| fingerprint(black_box(&secret)))
+    });
+}
+
+/// Access tokens: issuing is encoding and one keyed blake3; validating is
+/// decoding and checking the MAC (the revocation and live-state checks that
+/// follow are in-memory lookups, measured end to end by the load script).
+fn access_tokens(c: &mut Criterion) {
+    let key = TokenKey::new([7; 32]);
+    let claims = AccessClaims {
+        id: [1; 16],
+        client_id: "cli_0123456789abcdef01234567".into(),
+        client_epoch: 1,
+        user_id: "usr_0123456789abcdef01234567".into(),
+        scopes: vec!["read".into(), "write".into(), "keys:read".into()],
+        issued_at: Timestamp(1_800_000_000),
+        expires_at: Timestamp(1_800_003_600),
+    };
+    c.bench_function("access_token/encode", |b| {
+        b.iter(|| token::encode(&key, black_box(&claims)).unwrap())
+    });
+    let t = token::encode(&key, &claims).unwrap();
+    c.bench_function("access_token/decode_and_verify", |b| {
+        b.iter(|| token::decode(&key, black_box(&t)).unwrap())
     });
 }
 
@@ -202,5 +227,12 @@ fn api_key_lookup(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, passwords, credentials, store, api_key_lookup);
+criterion_group!(
+    benches,
+    passwords,
+    credentials,
+    access_tokens,
+    store,
+    api_key_lookup
+);
 criterion_main!(benches);

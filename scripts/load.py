@@ -10,6 +10,8 @@ loopback, and reports:
   * RSS after the load
 
   * the same for API-key (Bearer) GET /api/v1/users/me, with `--keys N` keys stored
+  * client_credentials issuance: POST /oauth/token, form body, client_secret_basic
+  * access-token (Bearer lk_at_) GET /api/v1/users/me
 
 Usage: python3 scripts/load.py [--duration 10] [--connections 32] [--threads 2] [--keys 100000]
 Needs wrk (Debian package `wrk`) and a release build (`cargo build --release`).
@@ -69,13 +71,27 @@ def rss_kib(pid):
     return -1
 
 
-def run_wrk(port, path, duration, connections, threads, auth=None, expect_errors=False):
+def run_wrk(port, path, duration, connections, threads, auth=None, expect_errors=False,
+            form=None):
     cmd = ["wrk", "--latency", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
            "--timeout", "5s"]
     if auth:
         cmd += ["-H", f"Authorization: {auth}"]
+    script = None
+    if form is not None:
+        # wrk sends a body only from a Lua script.
+        script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+        script.write('wrk.method = "POST"\n'
+                     f'wrk.body = "{form}"\n'
+                     'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n')
+        script.close()
+        cmd += ["-s", script.name]
     cmd.append(f"http://127.0.0.1:{port}{path}")
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 30).stdout
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 30).stdout
+    finally:
+        if script:
+            os.unlink(script.name)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.M))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
@@ -115,6 +131,21 @@ def create_keys(port, basic, count, workers=16):
     return secrets[0]
 
 
+def post_json(port, path, auth, body=None, form=None, timeout=30):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    if form is not None:
+        payload, ctype = form, "application/x-www-form-urlencoded"
+    else:
+        payload, ctype = json.dumps(body), "application/json"
+    conn.request("POST", path, payload, {"Authorization": auth, "Content-Type": ctype})
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    if resp.status not in (200, 201):
+        sys.exit(f"POST {path} failed: {resp.status} {data[:200]}")
+    return json.loads(data)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=int, default=10)
@@ -152,6 +183,21 @@ def main():
                 port, "/api/v1/users/me", args.duration, args.connections, args.threads,
                 f"Bearer {secret}"),
         ]
+        client = post_json(port, "/api/v1/clients", basic, {
+            "name": "load", "type": "confidential", "grant_types": ["client_credentials"],
+            "scopes": ["read"]})
+        client_basic = "Basic " + base64.b64encode(
+            f"{client['client_id']}:{client['client_secret']}".encode()).decode()
+        form = "grant_type=client_credentials&scope=read"
+        token = post_json(port, "/oauth/token", client_basic, form=form)["access_token"]
+        rows += [
+            ("POST /oauth/token (client_credentials)",) + run_wrk(
+                port, "/oauth/token", args.duration, args.connections, args.threads,
+                client_basic, form=form),
+            ("GET /api/v1/users/me (access token)",) + run_wrk(
+                port, "/api/v1/users/me", args.duration, args.connections, args.threads,
+                f"Bearer {token}"),
+        ]
         after = rss_kib(proc.pid)
         # A flood of wrong passwords: every request pays argon2id (the cache only
         # remembers successes), so this is the hashing pool's throughput and the
@@ -171,15 +217,15 @@ def main():
 
     print(f"start-up to first 200 on /health: {t_health * 1000:.1f} ms (empty store)")
     print(f"start-up to first 200 on /ready:  {t_ready * 1000:.1f} ms (bootstrap admin hashed and flushed)")
-    print(f"idle RSS: {idle / 1024:.1f} MiB; after /health + Basic load: {after / 1024:.1f} MiB; "
+    print(f"idle RSS: {idle / 1024:.1f} MiB; after the load above: {after / 1024:.1f} MiB; "
           f"after the wrong-password flood: {after_flood / 1024:.1f} MiB")
     print(f"API keys stored: {max(1, args.keys)} (created over HTTP in {t_keys:.1f} s)")
     print(f"wrk: {args.threads} threads, {args.connections} connections, {args.duration} s per endpoint")
-    print(f"{'endpoint':32} {'req/s':>10} {'p50':>10} {'p99':>10}")
+    print(f"{'endpoint':40} {'req/s':>10} {'p50':>10} {'p99':>10}")
     for name, rps, p50, p99 in rows:
-        print(f"{name:32} {rps:10.0f} {p50:>10} {p99:>10}")
+        print(f"{name:40} {rps:10.0f} {p50:>10} {p99:>10}")
     health_rps = rows[0][1]
-    for name, rps, _, _ in rows[1:3]:
+    for name, rps, _, _ in rows[1:5]:
         print(f"{name}: {100 * rps / health_rps:.0f} % of /health")
 
 

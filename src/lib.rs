@@ -4,12 +4,12 @@
 //!
 //! | module | owns | may import |
 //! | --- | --- | --- |
-//! | [`api`] | HTTP: poem-openapi endpoints, DTOs, the credential extractor, error → HTTP mapping | service, domain, state, error |
+//! | [`api`] | HTTP: poem-openapi endpoints (management API, OAuth endpoints), DTOs, the credential extractor, OAuth parameter reading, error → HTTP mapping | service, domain, state, error |
 //! | [`app`] | the route table: API, Swagger UI, spec, body limit, JSON catch-all | api, state |
-//! | [`server`], [`startup`] | serving, graceful shutdown, first-start bootstrap | app, service, store |
-//! | [`service`] | use cases: users, API keys, scopes, authentication (+ its caches), key usage, bootstrap | domain, store, state, error |
-//! | [`domain`] | pure rules: ids, usernames, roles, scopes, key usability, the authorization decision, credential parsing, time | nothing with I/O |
-//! | [`store`] | sled trees (users, scopes, API keys and their indexes, usage), the bincode codec, group commit | nothing above it |
+//! | [`server`], [`startup`] | serving, background usage writes and revocation sweeps, graceful shutdown, first-start bootstrap | app, service, store |
+//! | [`service`] | use cases: users, API keys, scopes, clients, the token, introspection and revocation endpoints, access tokens, the revocation list, authentication (+ its caches), key usage, bootstrap | domain, store, state, error |
+//! | [`domain`] | pure rules: ids, usernames, roles, scopes, key usability, clients and redirect URIs, the access-token format, OAuth errors, the authorization decision, credential parsing, time | nothing with I/O |
+//! | [`store`] | sled trees (users, scopes, API keys and their indexes, usage, clients, the revocation list, server secrets), the bincode codec, group commit | nothing above it |
 //! | [`secret`], [`password`] | OS randomness, blake3 fingerprints, argon2id, `Redacted` | — |
 //! | [`cli`], [`healthcheck`] | the command line and the `healthcheck` probe | — |
 //!

@@ -130,15 +130,14 @@ impl<S: Statuses> ApiError<S> {
     }
 
     /// Maps an error at an OAuth endpoint: protocol errors per RFC 6749 §5.2
-    /// (`invalid_client` is 401, with a Basic challenge when `basic` says the
-    /// client used or may use Basic); a failed user credential at introspection
-    /// is `invalid_client` too.
-    pub fn from_oauth(err: Error, basic: bool) -> Self {
+    /// (`invalid_client` is 401 with a Basic challenge, as every 401 carries
+    /// one); a failed user credential at introspection is `invalid_client` too.
+    pub fn from_oauth(err: Error) -> Self {
         match err {
             Error::OAuth(e) => {
                 let unauthorized = e.code == OAuthErrorCode::InvalidClient;
                 let mut out = Self::oauth(e);
-                if unauthorized && basic {
+                if unauthorized {
                     out.challenges
                         .push(r#"Basic realm="latchkey", charset="UTF-8""#.into());
                 }

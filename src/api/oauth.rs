@@ -323,8 +323,7 @@ impl OAuthApi {
             params.owned("client_id"),
             params.owned("client_secret"),
         )
-        .map_err(|e| ApiError::from_oauth(e, true))?;
-        let used_basic = auth.used_basic();
+        .map_err(ApiError::from_oauth)?;
         let issued = oauth::token(
             &state,
             TokenRequest {
@@ -334,7 +333,7 @@ impl OAuthApi {
             },
         )
         .await
-        .map_err(|e| ApiError::from_oauth(e, used_basic))?;
+        .map_err(ApiError::from_oauth)?;
         Ok(TokenResponse::Issued(
             Json(TokenBody {
                 access_token: issued.token.into_inner(),
@@ -372,10 +371,10 @@ impl OAuthApi {
             params.owned("client_secret"),
         )
         .await
-        .map_err(|e| ApiError::from_oauth(e, true))?;
+        .map_err(ApiError::from_oauth)?;
         let found = oauth::introspect(&state, params.get("token"))
             .await
-            .map_err(|e| ApiError::from_oauth(e, false))?;
+            .map_err(ApiError::from_oauth)?;
         let iss = Some(base_url(req, &state));
         let body = match found {
             Introspection::Inactive => IntrospectionBody::default(),
@@ -425,11 +424,10 @@ impl OAuthApi {
             params.owned("client_id"),
             params.owned("client_secret"),
         )
-        .map_err(|e| ApiError::from_oauth(e, true))?;
-        let used_basic = auth.used_basic();
+        .map_err(ApiError::from_oauth)?;
         oauth::revoke(&state, &auth, params.get("token"))
             .await
-            .map_err(|e| ApiError::from_oauth(e, used_basic))?;
+            .map_err(ApiError::from_oauth)?;
         Ok(RevokeResponse::Done(NO_STORE.into()))
     }
 

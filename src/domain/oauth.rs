@@ -98,6 +98,9 @@ pub fn form_decode(s: &str) -> Option<String> {
             b'+' => out.push(b' '),
             b'%' => {
                 let hex = s.get(i + 1..i + 3)?;
+                if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return None;
+                }
                 out.push(u8::from_str_radix(hex, 16).ok()?);
                 i += 2;
             }
@@ -119,6 +122,7 @@ mod tests {
         assert_eq!(form_decode("bad%2"), None);
         assert_eq!(form_decode("bad%zz"), None);
         assert_eq!(form_decode("%ff"), None);
+        assert_eq!(form_decode("%+5"), None);
     }
 
     #[test]

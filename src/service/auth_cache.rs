@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::domain::user::User;
 use crate::store::{ApiKeyRecord, ClientRecord};
@@ -23,8 +23,8 @@ const CAPACITY: usize = 10_000;
 pub struct AuthCache {
     generation: AtomicU64,
     keys: Mutex<HashMap<[u8; 32], Entry>>,
-    clients: Mutex<HashMap<String, (u64, ClientRecord)>>,
-    users: Mutex<HashMap<String, (u64, User)>>,
+    clients: Mutex<HashMap<String, (u64, Arc<ClientRecord>)>>,
+    users: Mutex<HashMap<String, (u64, Arc<User>)>>,
 }
 
 #[derive(Clone)]
@@ -51,19 +51,19 @@ impl AuthCache {
         keys.get(hash).filter(|e| e.generation == current).cloned()
     }
 
-    pub fn client(&self, client_id: &str) -> Option<ClientRecord> {
+    pub fn client(&self, client_id: &str) -> Option<Arc<ClientRecord>> {
         lookup(&self.clients, client_id, self.generation())
     }
 
-    pub fn insert_client(&self, generation: u64, client: ClientRecord) {
+    pub fn insert_client(&self, generation: u64, client: Arc<ClientRecord>) {
         store(&self.clients, client.client_id.clone(), generation, client);
     }
 
-    pub fn user(&self, user_id: &str) -> Option<User> {
+    pub fn user(&self, user_id: &str) -> Option<Arc<User>> {
         lookup(&self.users, user_id, self.generation())
     }
 
-    pub fn insert_user(&self, generation: u64, user: User) {
+    pub fn insert_user(&self, generation: u64, user: Arc<User>) {
         store(&self.users, user.id.to_string(), generation, user);
     }
 
@@ -155,9 +155,9 @@ mod tests {
         cache.invalidate(); // a change lands while the reader reads the store
         cache.insert([1; 32], generation, k, u.clone()); // reader fills with what it read
         assert!(cache.get(&[1; 32]).is_none());
-        cache.insert_user(generation, u.clone());
+        cache.insert_user(generation, Arc::new(u.clone()));
         assert!(cache.user(u.id.as_str()).is_none());
-        cache.insert_user(cache.generation(), u.clone());
+        cache.insert_user(cache.generation(), Arc::new(u.clone()));
         assert!(cache.user(u.id.as_str()).is_some());
         cache.invalidate();
         assert!(cache.user(u.id.as_str()).is_none());

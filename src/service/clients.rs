@@ -9,6 +9,7 @@ use crate::domain::access::Principal;
 use crate::domain::client::{self, ClientType, GrantType};
 use crate::domain::scope;
 use crate::domain::time::Timestamp;
+use crate::domain::token;
 use crate::domain::user::Role;
 use crate::error::{AuthFailure, Error, Result};
 use crate::secret::{fingerprint, random_bytes, Redacted};
@@ -149,7 +150,7 @@ pub fn list(
 }
 
 pub fn get(state: &AppState, caller: &Principal, client_id: &str) -> Result<Client> {
-    view(visible(state, caller, client_id)?)
+    view(visible(state, caller, client_id, Access::Read)?)
 }
 
 pub async fn update(
@@ -158,7 +159,7 @@ pub async fn update(
     client_id: &str,
     change: ClientChange,
 ) -> Result<Client> {
-    let current = visible(state, caller, client_id)?;
+    let current = visible(state, caller, client_id, Access::Change)?;
     let ty = ClientType::parse(&current.client_type).map_err(Error::Internal)?;
     if let Some(name) = &change.name {
         client::check_name(name).map_err(|m| Error::invalid("name", m))?;
@@ -180,6 +181,16 @@ pub async fn update(
         Some(s) => Some(client_scopes(state, caller, Some(s))?),
         None => None,
     };
+    if let Some(s) = &scopes {
+        if current.owner_id != caller.user.id.as_str()
+            && !caller.is_admin()
+            && carries_latchkey_scopes(s)
+        {
+            return Err(Error::NotPermitted(
+                "only an admin may put latchkey's own scopes on another user's client".into(),
+            ));
+        }
+    }
     let grant_names: Vec<String> = grants.iter().map(|g| g.as_str().to_owned()).collect();
     let now = state.clock.now().unix();
     let updated = apply(state, client_id, move |c| {
@@ -206,7 +217,10 @@ pub async fn set_enabled(
     client_id: &str,
     enabled: bool,
 ) -> Result<Client> {
-    visible(state, caller, client_id)?;
+    let current = visible(state, caller, client_id, Access::Change)?;
+    if enabled {
+        within_caller_scopes(caller, &current)?;
+    }
     let now = state.clock.now().unix();
     let updated = apply(state, client_id, move |c| {
         c.enabled = enabled;
@@ -224,12 +238,18 @@ pub async fn regenerate_secret(
     client_id: &str,
     revoke_tokens: bool,
 ) -> Result<IssuedClient> {
-    let current = visible(state, caller, client_id)?;
+    let current = visible(state, caller, client_id, Access::Change)?;
+    within_caller_scopes(caller, &current)?;
     if current.secret_hash.is_none() {
         return Err(Error::Conflict {
             code: "public_client",
             message: "a public client has no secret to regenerate".into(),
         });
+    }
+    if revoke_tokens {
+        // A marker for the epoch being left, so its tokens stay revoked even if
+        // the client is later deleted without `revoke_tokens`.
+        revocations::revoke_client_epoch(state, client_id, current.token_epoch).await?;
     }
     let secret = client::secret_from_random(random_bytes());
     let hash = fingerprint(&secret).to_vec();
@@ -257,14 +277,24 @@ pub async fn delete(
     client_id: &str,
     revoke_tokens: bool,
 ) -> Result<()> {
-    let current = visible(state, caller, client_id)?;
-    if revoke_tokens {
+    let current = visible(state, caller, client_id, Access::Change)?;
+    // A disabled client's tokens are refused; deleting it must not bring them
+    // back, so they are revoked as with `revoke_tokens`.
+    let revoke = revoke_tokens || !current.enabled;
+    if revoke {
         // The marker first: should the delete fail, the tokens are still revoked.
         revocations::revoke_client_epoch(state, client_id, current.token_epoch).await?;
     }
     let result = state.store.clients().delete(client_id).await;
     state.auth_cache.invalidate();
-    result?;
+    if let Some(deleted) = result? {
+        // A change that landed between the read and the delete (a new epoch,
+        // a disable) is covered too.
+        let covered = revoke && deleted.token_epoch == current.token_epoch;
+        if (revoke || !deleted.enabled) && !covered {
+            revocations::revoke_client_epoch(state, client_id, deleted.token_epoch).await?;
+        }
+    }
     Ok(())
 }
 
@@ -284,9 +314,24 @@ fn manages_all(caller: &Principal) -> bool {
     caller.user.roles.contains(&Role::Admin) || caller.user.roles.contains(&Role::ClientAdmin)
 }
 
+/// What a caller wants to do with a client.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    Change,
+}
+
 /// The client if the caller may reach it: their own, or any for client-admins
-/// and admins. Anything else is "not found", so ids are not revealed.
-fn visible(state: &AppState, caller: &Principal, client_id: &str) -> Result<ClientRecord> {
+/// and admins. Anything else is "not found", so ids are not revealed. A client
+/// carrying latchkey's own scopes is a credential to latchkey itself, acting as
+/// its owner: only the owner or an admin may change it (a client-admin could
+/// otherwise take a new secret and act as that user).
+fn visible(
+    state: &AppState,
+    caller: &Principal,
+    client_id: &str,
+    access: Access,
+) -> Result<ClientRecord> {
     let not_found = || Error::NotFound {
         kind: "client",
         id: client_id.to_owned(),
@@ -299,27 +344,61 @@ fn visible(state: &AppState, caller: &Principal, client_id: &str) -> Result<Clie
         .clients()
         .get(client_id)?
         .ok_or_else(not_found)?;
-    if record.owner_id != caller.user.id.as_str() && !manages_all(caller) {
+    let own = record.owner_id == caller.user.id.as_str();
+    if !own && !manages_all(caller) {
         return Err(not_found());
+    }
+    if access == Access::Change
+        && !own
+        && !caller.is_admin()
+        && carries_latchkey_scopes(&record.scopes)
+    {
+        return Err(Error::NotPermitted(
+            "this client carries latchkey's own scopes: only its owner or an admin may change it"
+                .into(),
+        ));
     }
     Ok(record)
 }
 
+fn carries_latchkey_scopes(scopes: &[String]) -> bool {
+    scopes.iter().any(|s| scope::permission_of(s).is_some())
+}
+
+/// Refuses when a narrowed caller lacks one of the client's latchkey scopes:
+/// a new secret or a re-enabled client hands that power back to the caller.
+fn within_caller_scopes(caller: &Principal, client: &ClientRecord) -> Result<()> {
+    if let Some(own) = &caller.credential_scopes {
+        if let Some(missing) = client
+            .scopes
+            .iter()
+            .find(|s| scope::permission_of(s).is_some() && !own.contains(*s))
+        {
+            return Err(Error::NotPermitted(format!(
+                "this client carries the scope {missing:?}, which this credential does not"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The scopes a new or changed client gets: the catalog's defaults when none
-/// are named; else each must exist (400), be grantable to clients by the
-/// caller's roles (403), and, for latchkey's own scopes, be carried by a
-/// narrowed caller's credential (403), so no client can do more than its maker.
+/// are named. Each must exist (400) and be grantable to clients by the caller's
+/// roles (403); latchkey's own scopes must also be granted by the caller's roles
+/// and, for a narrowed caller, carried by its credential (403), so no client can
+/// do more than its maker. The joined list must fit in an access token.
 fn client_scopes(
     state: &AppState,
     caller: &Principal,
     requested: Option<&[String]>,
 ) -> Result<Vec<String>> {
-    let Some(requested) = requested else {
-        return Ok(scopes::list(state)?
+    let requested: Vec<String> = match requested {
+        Some(r) => r.to_vec(),
+        None => scopes::list(state)?
             .into_iter()
             .filter(|s| s.default)
             .map(|s| s.name)
-            .collect());
+            .collect(),
     };
     if requested.len() > client::MAX_SCOPES {
         return Err(Error::invalid(
@@ -328,7 +407,7 @@ fn client_scopes(
         ));
     }
     let mut out = BTreeSet::new();
-    for name in requested {
+    for name in &requested {
         scope::check_name(name).map_err(|m| Error::invalid("scopes", m))?;
         let s = match scopes::get(state, name) {
             Ok(s) => s,
@@ -345,14 +424,31 @@ fn client_scopes(
                 "members' clients carry only the catalog's default scopes; {name:?} is not one (ask a client-admin)"
             )));
         }
-        if let (Some(own), Some(_)) = (&caller.credential_scopes, scope::permission_of(name)) {
-            if !own.contains(name) {
+        if scope::permission_of(name).is_some() {
+            if !scope::may_grant(&caller.user.roles, &s) {
                 return Err(Error::NotPermitted(format!(
-                    "you may not grant the scope {name:?}: this credential does not carry it"
+                    "you may not grant the scope {name:?}: your roles do not include it"
                 )));
+            }
+            if let Some(own) = &caller.credential_scopes {
+                if !own.contains(name) {
+                    return Err(Error::NotPermitted(format!(
+                        "you may not grant the scope {name:?}: this credential does not carry it"
+                    )));
+                }
             }
         }
         out.insert(name.clone());
+    }
+    let joined: usize = out.iter().map(|s| s.len() + 1).sum();
+    if joined > token::MAX_SCOPE_BYTES {
+        return Err(Error::invalid(
+            "scopes",
+            format!(
+                "together the scope names must fit in {} bytes",
+                token::MAX_SCOPE_BYTES
+            ),
+        ));
     }
     Ok(out.into_iter().collect())
 }

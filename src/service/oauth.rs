@@ -2,6 +2,8 @@
 //! (`client_secret_basic`, `client_secret_post`, public clients by id), the
 //! token endpoint's grants, introspection (RFC 7662) and revocation (RFC 7009).
 
+use std::sync::Arc;
+
 use crate::domain::access::{Permission, Principal};
 use crate::domain::api_key;
 use crate::domain::client::{self, GrantType};
@@ -61,11 +63,6 @@ impl ClientAuth {
             client_secret: client_secret.map(Redacted::new),
         })
     }
-
-    /// Whether the request carried Basic credentials.
-    pub fn used_basic(&self) -> bool {
-        self.basic.is_some()
-    }
 }
 
 fn invalid_client(description: impl Into<String>) -> Error {
@@ -78,7 +75,7 @@ fn invalid_request(description: impl Into<String>) -> Error {
 
 /// Authenticates the client: one method only; a confidential client by its
 /// secret, a public one by its id alone. Disabled and deleted clients fail.
-pub fn authenticate_client(state: &AppState, auth: &ClientAuth) -> Result<ClientRecord> {
+pub fn authenticate_client(state: &AppState, auth: &ClientAuth) -> Result<Arc<ClientRecord>> {
     let (id, secret) = match (&auth.basic, &auth.client_id, &auth.client_secret) {
         (Some(_), _, Some(_)) => {
             return Err(invalid_request(
@@ -90,7 +87,10 @@ pub fn authenticate_client(state: &AppState, auth: &ClientAuth) -> Result<Client
                 "client_id does not match the client authenticated by Basic",
             ));
         }
-        (Some((id, secret)), _, None) => (id.as_str(), Some(secret)),
+        // Libraries send a public client as `client_id:` with an empty password.
+        (Some((id, secret)), _, None) => {
+            (id.as_str(), Some(secret).filter(|s| !s.expose().is_empty()))
+        }
         (None, Some(id), secret) => (id.as_str(), secret.as_ref()),
         (None, None, _) => {
             return Err(invalid_client(
@@ -146,8 +146,8 @@ pub async fn token(state: &AppState, req: TokenRequest) -> Result<IssuedToken> {
             format!("this server does not support the grant type {grant:?}; it supports client_credentials"),
         )));
     }
-    let requested = oauth::parse_scope(req.scope.as_deref())?;
     let client = authenticate_client(state, &req.auth)?;
+    let requested = oauth::parse_scope(req.scope.as_deref())?;
     client_credentials(state, &client, requested)
 }
 
@@ -213,8 +213,14 @@ pub async fn authorize_introspection(
 /// What introspection found.
 pub enum Introspection {
     Inactive,
-    AccessToken { claims: AccessClaims, user: User },
-    ApiKey { key: ApiKeyRecord, owner: User },
+    AccessToken {
+        claims: AccessClaims,
+        user: Arc<User>,
+    },
+    ApiKey {
+        key: ApiKeyRecord,
+        owner: User,
+    },
 }
 
 /// `POST /oauth/introspect`: access tokens and API keys, told apart by prefix.

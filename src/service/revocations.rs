@@ -7,7 +7,7 @@
 //! every token of one client epoch (kept until the longest-lived token of that
 //! epoch has expired). Sweeping drops both once they can no longer matter.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::RwLock;
 
 use crate::domain::client::MAX_TTL_SECONDS;
@@ -23,8 +23,8 @@ pub const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(6
 #[derive(Default)]
 pub struct RevocationList {
     tokens: RwLock<HashMap<[u8; 16], i64>>,
-    /// client id → revoked token epochs.
-    client_epochs: RwLock<HashMap<String, HashSet<u64>>>,
+    /// client id → revoked token epoch → kept until.
+    client_epochs: RwLock<HashMap<String, HashMap<u64, i64>>>,
 }
 
 impl RevocationList {
@@ -36,9 +36,9 @@ impl RevocationList {
                 list.remember_token(id, rec.keep_until);
             }
         }
-        for (subject, _) in store.revocations().markers()? {
+        for (subject, rec) in store.revocations().markers()? {
             if let Some((client_id, epoch)) = parse_client_marker(&subject) {
-                list.remember_epoch(client_id, epoch);
+                list.remember_epoch(client_id, epoch, rec.keep_until);
             }
         }
         Ok(list)
@@ -51,7 +51,7 @@ impl RevocationList {
     pub fn is_epoch_revoked(&self, client_id: &str, epoch: u64) -> bool {
         read(&self.client_epochs)
             .get(client_id)
-            .is_some_and(|e| e.contains(&epoch))
+            .is_some_and(|e| e.contains_key(&epoch))
     }
 
     /// Revoked token ids held in memory.
@@ -63,11 +63,11 @@ impl RevocationList {
         write(&self.tokens).insert(id, keep_until);
     }
 
-    fn remember_epoch(&self, client_id: &str, epoch: u64) {
+    fn remember_epoch(&self, client_id: &str, epoch: u64, keep_until: i64) {
         write(&self.client_epochs)
             .entry(client_id.to_owned())
             .or_default()
-            .insert(epoch);
+            .insert(epoch, keep_until);
     }
 }
 
@@ -121,7 +121,9 @@ pub async fn revoke_client_epoch(state: &AppState, client_id: &str, epoch: u64) 
         .revocations()
         .add_marker(&client_marker(client_id, epoch), rec)
         .await?;
-    state.revocations.remember_epoch(client_id, epoch);
+    state
+        .revocations
+        .remember_epoch(client_id, epoch, rec.keep_until);
     Ok(())
 }
 
@@ -130,15 +132,13 @@ pub async fn revoke_client_epoch(state: &AppState, client_id: &str, epoch: u64) 
 pub fn sweep(state: &AppState) -> Result<usize> {
     let now = state.clock.now();
     let removed = state.store.revocations().sweep(now.unix())?;
+    // Memory drops exactly what the store dropped (same rule, same instant), and
+    // entries remembered meanwhile are newer, so they stay.
     write(&state.revocations.tokens).retain(|_, until| *until > now.unix());
-    // Markers are few; rebuild their memory from what the store kept.
-    let mut kept: HashMap<String, HashSet<u64>> = HashMap::new();
-    for (subject, _) in state.store.revocations().markers()? {
-        if let Some((client_id, epoch)) = parse_client_marker(&subject) {
-            kept.entry(client_id.to_owned()).or_default().insert(epoch);
-        }
-    }
-    *write(&state.revocations.client_epochs) = kept;
+    write(&state.revocations.client_epochs).retain(|_, epochs| {
+        epochs.retain(|_, until| *until > now.unix());
+        !epochs.is_empty()
+    });
     Ok(removed)
 }
 
@@ -157,7 +157,7 @@ mod tests {
     fn memory_answers_what_was_remembered() {
         let list = RevocationList::default();
         list.remember_token([1; 16], 10);
-        list.remember_epoch("c", 5);
+        list.remember_epoch("c", 5, 10);
         assert!(list.is_token_revoked(&[1; 16]));
         assert!(!list.is_token_revoked(&[2; 16]));
         assert!(list.is_epoch_revoked("c", 5));

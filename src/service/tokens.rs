@@ -1,6 +1,8 @@
 //! Access tokens: issuing (nothing is written) and validating (MAC, expiry,
 //! revocation list, and the live state of the client and the user).
 
+use std::sync::Arc;
+
 use crate::domain::access::{AuthMethod, Principal};
 use crate::domain::token::{self, AccessClaims};
 use crate::domain::user::User;
@@ -51,7 +53,7 @@ pub fn issue(
 #[derive(Debug, Clone)]
 pub struct ActiveToken {
     pub claims: AccessClaims,
-    pub user: User,
+    pub user: Arc<User>,
 }
 
 /// Validates an access token. `Ok(None)`: not active (malformed, tampered,
@@ -91,7 +93,7 @@ pub fn authenticate(state: &AppState, presented: &str) -> Result<Principal> {
     let active =
         check(state, presented)?.ok_or(Error::Unauthenticated(AuthFailure::InvalidToken))?;
     Ok(Principal {
-        user: active.user,
+        user: Arc::unwrap_or_clone(active.user),
         method: AuthMethod::AccessToken {
             client_id: active.claims.client_id,
         },
@@ -106,12 +108,12 @@ pub fn claims(state: &AppState, presented: &str) -> Option<AccessClaims> {
 }
 
 /// The client `client_id`, through the authentication cache.
-pub fn client(state: &AppState, client_id: &str) -> Result<Option<ClientRecord>> {
+pub fn client(state: &AppState, client_id: &str) -> Result<Option<Arc<ClientRecord>>> {
     if let Some(c) = state.auth_cache.client(client_id) {
         return Ok(Some(c));
     }
     let generation = state.auth_cache.generation();
-    let found = state.store.clients().get(client_id)?;
+    let found = state.store.clients().get(client_id)?.map(Arc::new);
     if let Some(c) = &found {
         state.auth_cache.insert_client(generation, c.clone());
     }
@@ -119,7 +121,7 @@ pub fn client(state: &AppState, client_id: &str) -> Result<Option<ClientRecord>>
 }
 
 /// The user `user_id`, through the authentication cache.
-pub fn user(state: &AppState, user_id: &str) -> Result<Option<User>> {
+pub fn user(state: &AppState, user_id: &str) -> Result<Option<Arc<User>>> {
     if let Some(u) = state.auth_cache.user(user_id) {
         return Ok(Some(u));
     }
@@ -129,7 +131,8 @@ pub fn user(state: &AppState, user_id: &str) -> Result<Option<User>> {
         .users()
         .get(user_id)?
         .map(users::from_record)
-        .transpose()?;
+        .transpose()?
+        .map(Arc::new);
     if let Some(u) = &found {
         state.auth_cache.insert_user(generation, u.clone());
     }

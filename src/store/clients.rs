@@ -192,9 +192,9 @@ impl Clients {
                 Ok(Some(old))
             })
             .map_err(transaction_error)?;
-        if removed.is_some() {
-            self.durable().await?;
-        }
+        // Flush even when nothing was removed here: a concurrent delete may have
+        // won, and its removal must be on disk before this caller reports success.
+        self.durable().await?;
         Ok(removed)
     }
 

@@ -380,3 +380,124 @@ async fn deleting_a_user_deletes_their_clients() {
         .unwrap();
     expect_error(resp, StatusCode::NOT_FOUND, "not_found").await;
 }
+
+/// A client-admin manages clients, but cannot reach latchkey powers it lacks,
+/// nor take over a client that acts with latchkey's own scopes for someone else.
+#[tokio::test]
+async fn client_admins_cannot_escalate_through_clients() {
+    let server = TestServer::start().await;
+    server
+        .create_user("cara", "client-admin-password", &["client-admin"])
+        .await;
+    let cara = ("cara", "client-admin-password");
+    let cc = json!(["client_credentials"]);
+    // Roles decide latchkey's own scopes: a client-admin has no users:write.
+    let resp = register(
+        &server,
+        cara,
+        json!({"name": "c", "type": "confidential", "grant_types": cc, "scopes": ["users:write"]}),
+    )
+    .await;
+    let body = expect_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("users:write"));
+
+    // The admin's client that carries latchkey scopes: cara may read it, not change it.
+    let doc = admin_client(
+        &server,
+        json!({"name": "ops", "type": "confidential", "grant_types": cc, "scopes": ["keys:read", "read"]}),
+    )
+    .await;
+    let id = doc["client_id"].as_str().unwrap();
+    let resp = server
+        .get(&format!("/api/v1/clients/{id}"))
+        .basic_auth(cara.0, Some(cara.1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    for (method, path) in [
+        (Method::POST, format!("/api/v1/clients/{id}/secret")),
+        (Method::POST, format!("/api/v1/clients/{id}/enable")),
+        (Method::PATCH, format!("/api/v1/clients/{id}")),
+        (Method::DELETE, format!("/api/v1/clients/{id}")),
+    ] {
+        let resp = server
+            .request(method, &path)
+            .basic_auth(cara.0, Some(cara.1))
+            .json(&json!({"name": "mine now"}))
+            .send()
+            .await
+            .unwrap();
+        expect_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+    // Nor may she put latchkey scopes on someone else's plain client.
+    let plain = admin_client(
+        &server,
+        json!({"name": "plain", "type": "confidential", "grant_types": cc, "scopes": ["read"]}),
+    )
+    .await;
+    let resp = server
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/clients/{}", plain["client_id"].as_str().unwrap()),
+        )
+        .basic_auth(cara.0, Some(cara.1))
+        .json(&json!({"scopes": ["keys:read"]}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
+    // Plain clients of others are hers to manage.
+    let resp = server
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/clients/{}", plain["client_id"].as_str().unwrap()),
+        )
+        .basic_auth(cara.0, Some(cara.1))
+        .json(&json!({"scopes": ["read", "write"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+/// A key that may manage clients cannot take a new secret for (or re-enable) a
+/// client that carries latchkey scopes the key lacks.
+#[tokio::test]
+async fn a_narrow_key_cannot_take_over_a_broader_client() {
+    let server = TestServer::start().await;
+    let doc = admin_client(
+        &server,
+        json!({"name": "ops", "type": "confidential", "grant_types": ["client_credentials"], "scopes": ["users:write"]}),
+    )
+    .await;
+    let id = doc["client_id"].as_str().unwrap();
+    let key: Value = server
+        .as_admin(Method::POST, "/api/v1/api-keys")
+        .json(&json!({"name": "k", "scopes": ["clients:write"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        format!("/api/v1/clients/{id}/secret"),
+        format!("/api/v1/clients/{id}/enable"),
+    ] {
+        let resp = server
+            .post(&path)
+            .bearer_auth(key["secret"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let body = expect_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
+        assert!(body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("users:write"));
+    }
+}

@@ -231,7 +231,12 @@ async fn every_token_endpoint_error() {
         .send()
         .await
         .unwrap();
+    let ch = challenges(&resp);
     expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
+    assert!(
+        ch.iter().any(|c| c.starts_with("Basic")),
+        "every 401 challenges: {ch:?}"
+    );
     let resp = server
         .post("/oauth/token")
         .form(&[("grant_type", "client_credentials"), ("client_id", &c.id)])
@@ -489,6 +494,76 @@ async fn a_new_secret_stops_the_old_one_and_may_revoke_tokens() {
     assert_refused(&server, &second).await;
     let third = access_token(&server, &newest).await;
     assert_eq!(me(&server, "Bearer", &third).await.status(), StatusCode::OK);
+}
+
+/// Tokens revoked by a new secret, or suspended by a disable, do not come back
+/// when the client is deleted afterwards.
+#[tokio::test]
+async fn revoked_or_suspended_tokens_stay_dead_after_a_delete() {
+    let server = TestServer::start().await;
+    let a = machine_client(&server, json!({})).await;
+    let ta = access_token(&server, &a).await;
+    admin_post(
+        &server,
+        &format!("/api/v1/clients/{}/secret?revoke_tokens=true", a.id),
+    )
+    .await;
+    let b = machine_client(&server, json!({})).await;
+    let tb = access_token(&server, &b).await;
+    admin_post(&server, &format!("/api/v1/clients/{}/disable", b.id)).await;
+    for c in [&a, &b] {
+        let resp = server
+            .as_admin(Method::DELETE, &format!("/api/v1/clients/{}", c.id))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    }
+    assert_refused(&server, &ta).await;
+    assert_refused(&server, &tb).await;
+}
+
+#[tokio::test]
+async fn public_clients_authenticate_by_id_alone() {
+    let server = TestServer::start().await;
+    let doc = admin_client(
+        &server,
+        json!({"name": "cli", "type": "public", "redirect_uris": ["http://127.0.0.1/cb"]}),
+    )
+    .await;
+    let id = doc["client_id"].as_str().unwrap();
+    // `client_id:` with an empty password, as libraries send a public client.
+    let resp = server
+        .post("/oauth/revoke")
+        .basic_auth(id, Some(""))
+        .form(&[("token", "lk_at_AAAA")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = server
+        .post("/oauth/revoke")
+        .form(&[("token", "lk_at_AAAA"), ("client_id", id)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    // A secret is refused, and public clients cannot introspect.
+    let resp = server
+        .post("/oauth/revoke")
+        .basic_auth(id, Some("lk_cs_guess"))
+        .form(&[("token", "lk_at_AAAA")])
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
+    let resp = server
+        .post("/oauth/introspect")
+        .form(&[("token", "lk_at_AAAA"), ("client_id", id)])
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
 }
 
 #[tokio::test]
