@@ -218,7 +218,7 @@ pub enum Introspection {
         user: Arc<User>,
     },
     ApiKey {
-        key: ApiKeyRecord,
+        key: Box<ApiKeyRecord>,
         owner: User,
     },
 }
@@ -239,7 +239,10 @@ pub async fn introspect(state: &AppState, token: Option<&str>) -> Result<Introsp
     }
     if token.starts_with(api_key::SECRET_PREFIX) {
         return Ok(match api_keys::check(state, token).await? {
-            Some((key, owner)) => Introspection::ApiKey { key, owner },
+            Some((key, owner)) => Introspection::ApiKey {
+                key: Box::new(key),
+                owner,
+            },
             None => Introspection::Inactive,
         });
     }
