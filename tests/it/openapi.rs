@@ -57,3 +57,41 @@ fn every_api_operation_is_secured_and_named() {
     }
     assert!(count >= 6, "found only {count} API operations");
 }
+
+/// Swagger UI can fetch a token itself: the spec declares an OAuth 2.0
+/// client-credentials flow at this server's token endpoint, offered on every
+/// `/api/v1` operation, and documents the OAuth endpoints' bodies and errors.
+#[test]
+fn the_spec_declares_the_client_credentials_flow() {
+    let spec: Value = serde_json::from_str(&latchkey::api::api_service().spec()).unwrap();
+    let scheme = &spec["components"]["securitySchemes"]["oauth2"];
+    assert_eq!(scheme["type"], "oauth2");
+    let flow = &scheme["flows"]["clientCredentials"];
+    assert_eq!(flow["tokenUrl"], "/oauth/token");
+    assert!(flow["scopes"]["keys:read"].is_string(), "{flow}");
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if path.starts_with("/api/v1/") {
+                let security = op["security"].as_array().unwrap();
+                assert!(
+                    security.iter().any(|s| s.get("oauth2").is_some()),
+                    "{method} {path}"
+                );
+            }
+        }
+    }
+    let token = &spec["paths"]["/oauth/token"]["post"];
+    let content = &token["requestBody"]["content"];
+    assert!(content["application/x-www-form-urlencoded"].is_object());
+    assert!(content["application/json"].is_object());
+    for status in ["200", "400", "401"] {
+        assert!(token["responses"][status].is_object(), "token {status}");
+    }
+    for path in [
+        "/oauth/introspect",
+        "/oauth/revoke",
+        "/.well-known/oauth-authorization-server",
+    ] {
+        assert!(spec["paths"][path].is_object(), "{path}");
+    }
+}
