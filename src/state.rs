@@ -32,6 +32,8 @@ pub struct AppState {
     pub revocations: Arc<RevocationList>,
     /// Serializes user changes that can affect the "at least one admin" rule.
     pub user_writes: Arc<tokio::sync::Mutex<()>>,
+    /// Serializes client updates, whose checks span several fields.
+    pub client_writes: Arc<tokio::sync::Mutex<()>>,
     ready: Arc<AtomicBool>,
 }
 
@@ -50,6 +52,7 @@ impl AppState {
             auth_cache: Arc::default(),
             usage: Arc::default(),
             user_writes: Arc::default(),
+            client_writes: Arc::default(),
             ready: Arc::default(),
         })
     }

@@ -20,6 +20,7 @@ use poem_openapi::{
 use super::error::{ApiError, OAuthEndpoint};
 use super::links::base_url;
 use super::ApiTags;
+use crate::domain::access::Permission;
 use crate::domain::client::GrantType;
 use crate::domain::oauth::{OAuthError, OAuthErrorCode};
 use crate::domain::time::Timestamp;
@@ -73,6 +74,36 @@ impl<D> OAuthParams<D> {
     }
 }
 
+/// A JSON object of string (or null) parameters, in order, keeping repeated
+/// keys so they can be refused (a plain map would keep the last silently).
+struct JsonParams(Vec<(String, Option<String>)>);
+
+impl<'de> serde::Deserialize<'de> for JsonParams {
+    fn deserialize<De: serde::Deserializer<'de>>(d: De) -> Result<Self, De::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = JsonParams;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object whose values are strings")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<JsonParams, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Option<String>>()? {
+                    if pairs.len() >= 64 {
+                        return Err(serde::de::Error::custom("too many parameters"));
+                    }
+                    pairs.push(entry);
+                }
+                Ok(JsonParams(pairs))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
 fn bad_request(description: impl Into<String>) -> OAuthError {
     OAuthError::new(OAuthErrorCode::InvalidRequest, description)
 }
@@ -97,21 +128,13 @@ fn read_params<D>(
     match media.as_deref() {
         Some("application/x-www-form-urlencoded") => params.add_form(body, &mut seen)?,
         Some("application/json") => {
-            let doc: serde_json::Value = serde_json::from_slice(body)
-                .map_err(|e| bad_request(format!("the JSON body does not parse: {e}")))?;
-            let serde_json::Value::Object(map) = doc else {
-                return Err(bad_request("the JSON body must be an object of parameters"));
-            };
-            for (k, v) in map {
-                let value = match v {
-                    serde_json::Value::String(s) => s,
-                    serde_json::Value::Null => continue,
-                    _ => {
-                        return Err(bad_request(format!(
-                            "the JSON parameter {k:?} must be a string"
-                        )))
-                    }
-                };
+            let JsonParams(pairs) = serde_json::from_slice(body).map_err(|e| {
+                bad_request(format!(
+                    "the JSON body is not an object of string parameters: {e}"
+                ))
+            })?;
+            for (k, v) in pairs {
+                let Some(value) = v else { continue };
                 if seen.contains(&k) {
                     return Err(bad_request(format!(
                         "the parameter {k:?} is given more than once (RFC 6749 §3.2)"
@@ -408,8 +431,10 @@ impl OAuthApi {
 
     /// Token revocation (RFC 7009)
     ///
-    /// A client revokes an access token issued to it. Unknown, malformed and
-    /// expired tokens answer 200 too; another client's token is refused with
+    /// A client (Basic, `client_secret_post`, or a public client by `client_id`)
+    /// revokes an access token issued to it; an admin credential (`users:write`)
+    /// may revoke any, also a deleted client's. Unknown, malformed and expired
+    /// tokens answer 200 too; another client's token is refused with
     /// `unauthorized_client`.
     #[oai(path = "/oauth/revoke", method = "post", operation_id = "revoke")]
     async fn revoke(
@@ -419,13 +444,16 @@ impl OAuthApi {
         params: OAuthParams<TokenParam>,
     ) -> Result<RevokeResponse, ApiError<OAuthEndpoint>> {
         not_ready(&state)?;
-        let auth = ClientAuth::read(
+        let caller = oauth::endpoint_caller(
+            &state,
             authorization(req),
             params.owned("client_id"),
             params.owned("client_secret"),
+            Permission::UsersWrite,
         )
+        .await
         .map_err(ApiError::from_oauth)?;
-        oauth::revoke(&state, &auth, params.get("token"))
+        oauth::revoke(&state, &caller, params.get("token"))
             .await
             .map_err(ApiError::from_oauth)?;
         Ok(RevokeResponse::Done(NO_STORE.into()))
@@ -517,6 +545,11 @@ mod tests {
         assert!(parse("", Some("application/json"), "[1]").is_err());
         assert!(parse("", Some("application/json"), r#"{"scope":1}"#).is_err());
         assert!(parse("", Some("application/json"), "{").is_err());
+        assert!(
+            parse("", Some("application/json"), r#"{"scope":"a","scope":"b"}"#)
+                .unwrap_err()
+                .contains("more than once")
+        );
         assert!(parse("", Some("text/plain"), "grant_type=x").is_err());
         assert!(parse("", None, "grant_type=x").is_err());
     }

@@ -159,6 +159,9 @@ pub async fn update(
     client_id: &str,
     change: ClientChange,
 ) -> Result<Client> {
+    // Grant types and redirect URIs are checked together against the stored
+    // record: two updates must not interleave between that check and the write.
+    let _guard = state.client_writes.lock().await;
     let current = visible(state, caller, client_id, Access::Change)?;
     let ty = ClientType::parse(&current.client_type).map_err(Error::Internal)?;
     if let Some(name) = &change.name {

@@ -179,15 +179,25 @@ fn client_credentials(
     tokens::issue(state, client, owner.id.as_str(), scopes)
 }
 
-/// Who may introspect: a confidential client, or a credential with `users:read`.
-pub async fn authorize_introspection(
+/// Who called introspection or revocation.
+pub enum Caller {
+    /// An authenticated client (confidential, or public by id where allowed).
+    Client(Arc<ClientRecord>),
+    /// A user credential holding the admin permission the endpoint asks for.
+    Admin,
+}
+
+/// Authenticates the caller of introspection or revocation: a client (Basic
+/// whose username names an existing client, or `client_id` parameters), or
+/// else a user credential in the header (Basic, API key, access token) that
+/// holds `admin`.
+pub async fn endpoint_caller(
     state: &AppState,
     header: Option<&[u8]>,
     client_id: Option<String>,
     client_secret: Option<String>,
-) -> Result<()> {
-    // A Basic username that names an existing client is client authentication;
-    // any other credential in the header is a user's.
+    admin: Permission,
+) -> Result<Caller> {
     let client_basic = match header.map(parse_authorization) {
         Some(Ok(Credential::Basic { username, .. })) => oauth::form_decode(&username)
             .filter(|id| client::is_id(id))
@@ -199,13 +209,32 @@ pub async fn authorize_introspection(
     };
     if header.is_some() && !client_basic {
         let principal: Principal = authn::authenticate(state, header).await?;
-        principal.require(Permission::UsersRead)?;
-        return Ok(());
+        principal.require(admin)?;
+        return Ok(Caller::Admin);
     }
     let auth = ClientAuth::read(header, client_id, client_secret)?;
-    let client = authenticate_client(state, &auth)?;
-    if client.secret_hash.is_none() {
-        return Err(invalid_client("public clients cannot introspect tokens"));
+    Ok(Caller::Client(authenticate_client(state, &auth)?))
+}
+
+/// Who may introspect: a confidential client, or a credential with `users:read`.
+pub async fn authorize_introspection(
+    state: &AppState,
+    header: Option<&[u8]>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+) -> Result<()> {
+    let caller = endpoint_caller(
+        state,
+        header,
+        client_id,
+        client_secret,
+        Permission::UsersRead,
+    )
+    .await?;
+    if let Caller::Client(client) = caller {
+        if client.secret_hash.is_none() {
+            return Err(invalid_client("public clients cannot introspect tokens"));
+        }
     }
     Ok(())
 }
@@ -249,10 +278,10 @@ pub async fn introspect(state: &AppState, token: Option<&str>) -> Result<Introsp
     Ok(Introspection::Inactive)
 }
 
-/// `POST /oauth/revoke`: a client revokes a token issued to it. Unknown,
+/// `POST /oauth/revoke`: a client revokes a token issued to it; an admin
+/// credential (`users:write`) any token, also of a deleted client. Unknown,
 /// malformed and already expired tokens succeed without effect (RFC 7009 §2.2).
-pub async fn revoke(state: &AppState, auth: &ClientAuth, token: Option<&str>) -> Result<()> {
-    let client = authenticate_client(state, auth)?;
+pub async fn revoke(state: &AppState, caller: &Caller, token: Option<&str>) -> Result<()> {
     let token = token
         .filter(|t| !t.is_empty())
         .ok_or_else(|| invalid_request("the token parameter is required"))?;
@@ -265,7 +294,7 @@ pub async fn revoke(state: &AppState, auth: &ClientAuth, token: Option<&str>) ->
     let Some(claims) = tokens::claims(state, token) else {
         return Ok(());
     };
-    if claims.client_id != client.client_id {
+    if matches!(caller, Caller::Client(c) if c.client_id != claims.client_id) {
         return Err(Error::OAuth(OAuthError::new(
             Code::UnauthorizedClient,
             "this token was not issued to the client revoking it",

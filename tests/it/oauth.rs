@@ -758,6 +758,52 @@ async fn clients_revoke_their_own_tokens_only() {
     assert_eq!(me(&server, "Bearer", &tb).await.status(), StatusCode::OK);
 }
 
+/// An admin credential may revoke any access token, also one whose client is
+/// gone; other users may not.
+#[tokio::test]
+async fn admins_revoke_any_token() {
+    let server = TestServer::start().await;
+    let c = machine_client(&server, json!({})).await;
+    let token = access_token(&server, &c).await;
+    let resp = server
+        .as_admin(Method::DELETE, &format!("/api/v1/clients/{}", c.id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(me(&server, "Bearer", &token).await.status(), StatusCode::OK);
+
+    server
+        .create_user("mo", "member-password", &["member"])
+        .await;
+    let resp = server
+        .post("/oauth/revoke")
+        .basic_auth("mo", Some("member-password"))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let resp = server
+        .post("/oauth/revoke")
+        .basic_auth("admin", Some("wrong-password"))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
+    assert_eq!(me(&server, "Bearer", &token).await.status(), StatusCode::OK);
+
+    let resp = server
+        .as_admin(Method::POST, "/oauth/revoke")
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_refused(&server, &token).await;
+}
+
 /// The revocation list holds an entry only while its token could be alive.
 #[tokio::test]
 async fn the_revocation_list_shrinks_as_tokens_expire() {
