@@ -59,6 +59,7 @@ fn access_tokens(c: &mut Criterion) {
         scopes: vec!["read".into(), "write".into(), "keys:read".into()],
         issued_at: Timestamp(1_800_000_000),
         expires_at: Timestamp(1_800_003_600),
+        family: None,
     };
     c.bench_function("access_token/encode", |b| {
         b.iter(|| token::encode(&key, black_box(&claims)).unwrap())

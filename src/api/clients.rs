@@ -32,6 +32,10 @@ pub struct ClientView {
     /// Lifetime of its access tokens; absent: the server default (`--access-token-ttl`).
     pub access_token_ttl_seconds: Option<i64>,
     pub enabled: bool,
+    /// A first-party application: users are not asked to consent.
+    pub skip_consent: bool,
+    /// PKCE `plain` is accepted at the authorization endpoint (else only `S256`).
+    pub allow_plain_pkce: bool,
     /// The user who owns the client; client_credentials tokens act as this user.
     pub owner_id: String,
     /// RFC 3339.
@@ -55,6 +59,8 @@ impl From<Client> for ClientView {
             scopes: c.scopes,
             access_token_ttl_seconds: c.access_token_ttl_seconds,
             enabled: c.enabled,
+            skip_consent: c.skip_consent,
+            allow_plain_pkce: c.allow_plain_pkce,
             owner_id: c.owner_id,
             created_at: c.created_at.to_rfc3339(),
             updated_at: c.updated_at.to_rfc3339(),
@@ -108,6 +114,10 @@ pub struct CreateClient {
     pub scopes: Option<Vec<String>>,
     /// 1 s to 30 days; default: the server's `--access-token-ttl`.
     pub access_token_ttl_seconds: Option<i64>,
+    /// First-party application: no consent page (client-admins and admins only). Default false.
+    pub skip_consent: Option<bool>,
+    /// Accept PKCE `plain` (else only `S256`). Default false.
+    pub allow_plain_pkce: Option<bool>,
 }
 
 #[derive(Debug, Object)]
@@ -119,6 +129,8 @@ pub struct UpdateClient {
     pub scopes: Option<Vec<String>>,
     /// `null` returns to the server default.
     pub access_token_ttl_seconds: MaybeUndefined<i64>,
+    pub skip_consent: Option<bool>,
+    pub allow_plain_pkce: Option<bool>,
 }
 
 #[derive(Debug, Object)]
@@ -170,6 +182,8 @@ impl ClientsApi {
                 grant_types: b.grant_types,
                 scopes: b.scopes,
                 access_token_ttl_seconds: b.access_token_ttl_seconds,
+                skip_consent: b.skip_consent.unwrap_or(false),
+                allow_plain_pkce: b.allow_plain_pkce.unwrap_or(false),
             },
         )
         .await?;
@@ -254,6 +268,8 @@ impl ClientsApi {
                 MaybeUndefined::Null => Some(None),
                 MaybeUndefined::Value(v) => Some(Some(v)),
             },
+            skip_consent: b.skip_consent,
+            allow_plain_pkce: b.allow_plain_pkce,
         };
         Ok(Json(
             clients::update(&state, &auth.principal, &client_id.0, change)

@@ -9,6 +9,7 @@ pub mod api_key;
 pub mod client;
 pub mod credential;
 pub mod oauth;
+pub mod pkce;
 pub mod redirect_uri;
 pub mod scope;
 pub mod time;

@@ -85,6 +85,37 @@ impl RedirectUri {
     }
 }
 
+/// Whether `presented` names the registered URI `registered`: the same string,
+/// or — for a loopback `http` URI registered without a port — the same URI with
+/// any port (RFC 8252 §7.3). Nothing else: no prefix, case or path leniency.
+pub fn matches(registered: &str, presented: &str) -> bool {
+    if registered == presented {
+        return true;
+    }
+    for host in ["localhost", "127.0.0.1", "[::1]"] {
+        let base = format!("http://{host}");
+        let Some(rest) = registered.strip_prefix(&base) else {
+            continue;
+        };
+        if !(rest.is_empty() || rest.starts_with(['/', '?'])) {
+            continue;
+        }
+        let Some(after) = presented
+            .strip_prefix(&base)
+            .and_then(|p| p.strip_prefix(':'))
+        else {
+            return false;
+        };
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        let port_ok = (1..=5).contains(&digits)
+            && after[..digits]
+                .parse::<u32>()
+                .is_ok_and(|p| (1..=65_535).contains(&p));
+        return port_ok && &after[digits..] == rest;
+    }
+    false
+}
+
 /// RFC 3986 §3.1: `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`.
 fn is_scheme(s: &str) -> bool {
     let mut bytes = s.bytes();
@@ -175,6 +206,47 @@ mod tests {
         assert_eq!(kind(OOB), Ok(UriKind::OutOfBand));
         assert_eq!(kind(OOB_AUTO), Ok(UriKind::OutOfBand));
         assert_eq!(kind("com.example.app:/oauth"), Ok(UriKind::PrivateUse));
+    }
+
+    #[test]
+    fn matching_is_exact_except_loopback_ports() {
+        let reg = "https://app.example/cb";
+        assert!(matches(reg, reg));
+        for bad in [
+            "https://app.example/cb/",
+            "https://app.example/cb?x=1",
+            "https://app.example/c",
+            "https://app.example/cbx",
+            "https://APP.example/cb",
+            "http://app.example/cb",
+            "https://app.example:443/cb",
+            "https://app.example.evil/cb",
+            "https://evil@app.example/cb",
+            "https://app.example/cb#x",
+            "https://app.example/%63b",
+        ] {
+            assert!(!matches(reg, bad), "{bad}");
+        }
+        let lo = "http://127.0.0.1/cb";
+        assert!(matches(lo, "http://127.0.0.1:53124/cb"));
+        assert!(matches(lo, "http://127.0.0.1/cb"));
+        assert!(!matches(lo, "http://127.0.0.1:53124/cb/x"));
+        assert!(!matches(lo, "http://127.0.0.1:0/cb"));
+        assert!(!matches(lo, "http://127.0.0.1:99999/cb"));
+        assert!(!matches(lo, "http://127.0.0.1:80@evil.example/cb"));
+        assert!(!matches(lo, "http://localhost:8080/cb"));
+        assert!(matches("http://localhost", "http://localhost:8080"));
+        assert!(!matches("http://localhost", "http://localhost:8080/x"));
+        assert!(matches("http://[::1]/", "http://[::1]:9/"));
+        // Registered with a port: exact only.
+        assert!(!matches(
+            "http://localhost:3000/cb",
+            "http://localhost:3001/cb"
+        ));
+        assert!(!matches(
+            "http://localhost.evil/cb",
+            "http://localhost.evil:1/cb"
+        ));
     }
 
     #[test]

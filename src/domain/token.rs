@@ -6,9 +6,11 @@
 //! payload. Issuing writes nothing; a token with any byte changed fails the MAC
 //! or the strict decoding and is refused.
 //!
-//! Payload layout, version 1 (integers big-endian):
-//! `1u8 | id [16] | issued_at i64 | expires_at i64 | client_epoch u64 |
-//!  client_id (u8 len, bytes) | user_id (u8 len, bytes) | scopes (u16 len, space-joined)`
+//! Payload layout, version 2 (integers big-endian):
+//! `2u8 | id [16] | issued_at i64 | expires_at i64 | client_epoch u64 |
+//!  client_id (u8 len, bytes) | user_id (u8 len, bytes) | scopes (u16 len, space-joined) |
+//!  family (0u8, or 1u8 and [16])`.
+//! Version 1 (no family) is still read, so tokens survive an upgrade.
 
 use base64::Engine as _;
 
@@ -16,7 +18,7 @@ use super::time::Timestamp;
 
 /// Type prefix of every access token.
 pub const ACCESS_PREFIX: &str = "lk_at_";
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 const MAC_LEN: usize = 32;
 /// Upper bound of the space-joined scope list inside a token.
 pub const MAX_SCOPE_BYTES: usize = 4096;
@@ -60,6 +62,9 @@ pub struct AccessClaims {
     pub scopes: Vec<String>,
     pub issued_at: Timestamp,
     pub expires_at: Timestamp,
+    /// The grant the token came from (an authorization code and the refresh
+    /// tokens rotated from it); revoking the family revokes the token.
+    pub family: Option<[u8; 16]>,
 }
 
 impl AccessClaims {
@@ -103,6 +108,13 @@ pub fn encode(key: &TokenKey, claims: &AccessClaims) -> Result<String, Malformed
     payload.extend_from_slice(claims.user_id.as_bytes());
     payload.extend_from_slice(&(scopes.len() as u16).to_be_bytes());
     payload.extend_from_slice(scopes.as_bytes());
+    match &claims.family {
+        Some(f) => {
+            payload.push(1);
+            payload.extend_from_slice(f);
+        }
+        None => payload.push(0),
+    }
     let mac = key.mac(&payload);
     payload.extend_from_slice(mac.as_bytes());
     let mut out = String::with_capacity(ACCESS_PREFIX.len() + payload.len() * 4 / 3 + 4);
@@ -135,7 +147,8 @@ pub fn decode(key: &TokenKey, token: &str) -> Result<AccessClaims, Malformed> {
 
 fn read_payload(p: &[u8]) -> Option<AccessClaims> {
     let mut r = Reader(p);
-    if r.u8()? != VERSION {
+    let version = r.u8()?;
+    if version != 1 && version != VERSION {
         return None;
     }
     let id: [u8; 16] = r.take(16)?.try_into().ok()?;
@@ -148,6 +161,14 @@ fn read_payload(p: &[u8]) -> Option<AccessClaims> {
     let user_id = std::str::from_utf8(r.take(n)?).ok()?.to_owned();
     let n = u16::from_be_bytes(r.take(2)?.try_into().ok()?) as usize;
     let scopes = std::str::from_utf8(r.take(n)?).ok()?;
+    let family = match version {
+        1 => None,
+        _ => match r.u8()? {
+            0 => None,
+            1 => Some(r.take(16)?.try_into().ok()?),
+            _ => return None,
+        },
+    };
     if !r.0.is_empty() {
         return None;
     }
@@ -163,6 +184,7 @@ fn read_payload(p: &[u8]) -> Option<AccessClaims> {
             .collect(),
         issued_at,
         expires_at,
+        family,
     })
 }
 
@@ -196,6 +218,7 @@ mod tests {
             scopes: vec!["read".into(), "keys:read".into()],
             issued_at: Timestamp(1_700_000_000),
             expires_at: Timestamp(1_700_003_600),
+            family: Some([3; 16]),
         }
     }
 
@@ -205,6 +228,15 @@ mod tests {
         let token = encode(&key, &claims()).unwrap();
         assert!(token.starts_with(ACCESS_PREFIX));
         assert_eq!(decode(&key, &token).unwrap(), claims());
+    }
+
+    #[test]
+    fn tokens_without_a_family_round_trip() {
+        let key = TokenKey::new([1; 32]);
+        let mut c = claims();
+        c.family = None;
+        let token = encode(&key, &c).unwrap();
+        assert_eq!(decode(&key, &token).unwrap(), c);
     }
 
     #[test]

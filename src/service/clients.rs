@@ -32,6 +32,8 @@ pub struct Client {
     pub scopes: Vec<String>,
     pub access_token_ttl_seconds: Option<i64>,
     pub enabled: bool,
+    pub skip_consent: bool,
+    pub allow_plain_pkce: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -51,6 +53,8 @@ pub struct NewClient {
     pub grant_types: Option<Vec<String>>,
     pub scopes: Option<Vec<String>>,
     pub access_token_ttl_seconds: Option<i64>,
+    pub skip_consent: bool,
+    pub allow_plain_pkce: bool,
 }
 
 /// A partial update; `None` leaves a field as it is.
@@ -62,6 +66,8 @@ pub struct ClientChange {
     pub scopes: Option<Vec<String>>,
     /// `Some(None)` goes back to the server default.
     pub access_token_ttl_seconds: Option<Option<i64>>,
+    pub skip_consent: Option<bool>,
+    pub allow_plain_pkce: Option<bool>,
 }
 
 pub async fn create(state: &AppState, caller: &Principal, new: NewClient) -> Result<IssuedClient> {
@@ -94,6 +100,8 @@ pub async fn create(state: &AppState, caller: &Principal, new: NewClient) -> Res
         token_epoch: u64::from_be_bytes(random_bytes()),
         created_at: now,
         updated_at: now,
+        skip_consent: new.skip_consent,
+        allow_plain_pkce: new.allow_plain_pkce,
     };
     state.store.clients().insert(&record).await?;
     // The owner may have been deleted while this request ran: take it back.
@@ -194,6 +202,9 @@ pub async fn update(
             ));
         }
     }
+    if change.skip_consent == Some(true) {
+        may_skip_consent(caller)?;
+    }
     let grant_names: Vec<String> = grants.iter().map(|g| g.as_str().to_owned()).collect();
     let now = state.clock.now().unix();
     let updated = apply(state, client_id, move |c| {
@@ -207,6 +218,12 @@ pub async fn update(
         }
         if let Some(ttl) = change.access_token_ttl_seconds {
             c.access_token_ttl_seconds = ttl;
+        }
+        if let Some(skip) = change.skip_consent {
+            c.skip_consent = skip;
+        }
+        if let Some(plain) = change.allow_plain_pkce {
+            c.allow_plain_pkce = plain;
         }
         c.updated_at = now;
     })
@@ -310,6 +327,18 @@ pub async fn delete_all_of(state: &AppState, owner_id: &str) -> Result<()> {
         result?;
     }
     Ok(())
+}
+
+/// Skipping consent speaks for every user of the application: only
+/// client-admins and admins may mark a client first-party.
+fn may_skip_consent(caller: &Principal) -> Result<()> {
+    if manages_all(caller) {
+        Ok(())
+    } else {
+        Err(Error::NotPermitted(
+            "only client-admins and admins may set skip_consent (first-party applications)".into(),
+        ))
+    }
 }
 
 /// Whether the caller manages every user's clients.
@@ -490,6 +519,8 @@ pub fn view(r: ClientRecord) -> Result<Client> {
         scopes: r.scopes,
         access_token_ttl_seconds: r.access_token_ttl_seconds,
         enabled: r.enabled,
+        skip_consent: r.skip_consent,
+        allow_plain_pkce: r.allow_plain_pkce,
         created_at: Timestamp(r.created_at),
         updated_at: Timestamp(r.updated_at),
     })

@@ -176,7 +176,7 @@ fn client_credentials(
             "the account that owns this client is disabled",
         )));
     }
-    tokens::issue(state, client, owner.id.as_str(), scopes)
+    tokens::issue(state, client, owner.id.as_str(), scopes, None)
 }
 
 /// Who called introspection or revocation.

@@ -25,6 +25,8 @@ pub struct RevocationList {
     tokens: RwLock<HashMap<[u8; 16], i64>>,
     /// client id → revoked token epoch → kept until.
     client_epochs: RwLock<HashMap<String, HashMap<u64, i64>>>,
+    /// Revoked grant families (a code and its refresh tokens) → kept until.
+    families: RwLock<HashMap<[u8; 16], i64>>,
 }
 
 impl RevocationList {
@@ -39,6 +41,8 @@ impl RevocationList {
         for (subject, rec) in store.revocations().markers()? {
             if let Some((client_id, epoch)) = parse_client_marker(&subject) {
                 list.remember_epoch(client_id, epoch, rec.keep_until);
+            } else if let Some(family) = parse_family_marker(&subject) {
+                write(&list.families).insert(family, rec.keep_until);
             }
         }
         Ok(list)
@@ -52,6 +56,10 @@ impl RevocationList {
         read(&self.client_epochs)
             .get(client_id)
             .is_some_and(|e| e.contains_key(&epoch))
+    }
+
+    pub fn is_family_revoked(&self, family: &[u8; 16]) -> bool {
+        read(&self.families).contains_key(family)
     }
 
     /// Revoked token ids held in memory.
@@ -88,6 +96,42 @@ fn parse_client_marker(subject: &str) -> Option<(&str, u64)> {
     let rest = subject.strip_prefix("client/")?;
     let (epoch, client_id) = rest.split_once('/')?;
     Some((client_id, u64::from_str_radix(epoch, 16).ok()?))
+}
+
+fn family_marker(family: &[u8; 16]) -> String {
+    let hex: String = family.iter().map(|b| format!("{b:02x}")).collect();
+    format!("family/{hex}")
+}
+
+fn parse_family_marker(subject: &str) -> Option<[u8; 16]> {
+    let hex = subject.strip_prefix("family/")?;
+    if hex.len() != 32 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// Revokes every token of a grant family (the access and refresh tokens from
+/// one authorization code), until `keep_until`; durable before it returns.
+pub async fn revoke_family(state: &AppState, family: &[u8; 16], keep_until: i64) -> Result<()> {
+    if state.revocations.is_family_revoked(family) {
+        return Ok(());
+    }
+    let rec = RevocationRecord {
+        revoked_at: state.clock.now().unix(),
+        keep_until,
+    };
+    state
+        .store
+        .revocations()
+        .add_marker(&family_marker(family), rec)
+        .await?;
+    write(&state.revocations.families).insert(*family, keep_until);
+    Ok(())
 }
 
 /// Revokes one access token until it expires; durable before it returns.
@@ -139,6 +183,7 @@ pub fn sweep(state: &AppState) -> Result<usize> {
         epochs.retain(|_, until| *until > now.unix());
         !epochs.is_empty()
     });
+    write(&state.revocations.families).retain(|_, until| *until > now.unix());
     Ok(removed)
 }
 
@@ -151,6 +196,13 @@ mod tests {
         let m = client_marker("cli_1/odd", 0xabc);
         assert_eq!(parse_client_marker(&m), Some(("cli_1/odd", 0xabc)));
         assert_eq!(parse_client_marker("user/x"), None);
+    }
+
+    #[test]
+    fn family_markers_round_trip() {
+        let f = [0xa5; 16];
+        assert_eq!(parse_family_marker(&family_marker(&f)), Some(f));
+        assert_eq!(parse_family_marker("family/zz"), None);
     }
 
     #[test]

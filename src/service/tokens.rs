@@ -26,6 +26,7 @@ pub fn issue(
     client: &ClientRecord,
     user_id: &str,
     scopes: Vec<String>,
+    family: Option<[u8; 16]>,
 ) -> Result<IssuedToken> {
     let ttl = client
         .access_token_ttl_seconds
@@ -39,6 +40,7 @@ pub fn issue(
         scopes,
         issued_at: now,
         expires_at: now.plus_secs(ttl),
+        family,
     };
     let token = token::encode(&state.token_key, &claims)
         .map_err(|_| Error::invalid("scope", "the granted scopes do not fit in a token"))?;
@@ -69,6 +71,9 @@ pub fn check(state: &AppState, presented: &str) -> Result<Option<ActiveToken>> {
     let revocations = &state.revocations;
     if revocations.is_token_revoked(&claims.id)
         || revocations.is_epoch_revoked(&claims.client_id, claims.client_epoch)
+        || claims
+            .family
+            .is_some_and(|f| revocations.is_family_revoked(&f))
     {
         return Ok(None);
     }

@@ -31,11 +31,66 @@ pub struct ClientRecord {
     pub token_epoch: u64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// A first-party application: users are not asked to consent.
+    pub skip_consent: bool,
+    /// PKCE `plain` is accepted (else only `S256`).
+    pub allow_plain_pkce: bool,
 }
 
 impl Record for ClientRecord {
-    const VERSION: u8 = 1;
+    const VERSION: u8 = 2;
     const KIND: &'static str = "client";
+
+    fn decode_older(version: u8, body: &[u8]) -> Result<Self, codec::CodecError> {
+        match version {
+            1 => Ok(codec::decode_shape::<ClientRecordV1>(Self::KIND, body)?.into()),
+            found => Err(codec::CodecError::Version {
+                kind: Self::KIND,
+                found,
+                expected: Self::VERSION,
+            }),
+        }
+    }
+}
+
+/// Version 1, before consent skipping and PKCE `plain` were settings.
+#[derive(Deserialize)]
+struct ClientRecordV1 {
+    client_id: String,
+    owner_id: String,
+    name: String,
+    client_type: String,
+    redirect_uris: Vec<String>,
+    grant_types: Vec<String>,
+    scopes: Vec<String>,
+    access_token_ttl_seconds: Option<i64>,
+    enabled: bool,
+    secret_hash: Option<Vec<u8>>,
+    token_epoch: u64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<ClientRecordV1> for ClientRecord {
+    fn from(v: ClientRecordV1) -> ClientRecord {
+        ClientRecord {
+            client_id: v.client_id,
+            owner_id: v.owner_id,
+            name: v.name,
+            client_type: v.client_type,
+            redirect_uris: v.redirect_uris,
+            grant_types: v.grant_types,
+            scopes: v.scopes,
+            access_token_ttl_seconds: v.access_token_ttl_seconds,
+            enabled: v.enabled,
+            secret_hash: v.secret_hash,
+            token_epoch: v.token_epoch,
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+            skip_consent: false,
+            allow_plain_pkce: false,
+        }
+    }
 }
 
 fn owner_key(owner: &str, id: &str) -> Vec<u8> {
@@ -233,7 +288,52 @@ mod tests {
             token_epoch: 7,
             created_at: 0,
             updated_at: 0,
+            skip_consent: false,
+            allow_plain_pkce: false,
         }
+    }
+
+    /// A client stored by the previous version still reads.
+    #[test]
+    fn version_1_records_are_upgraded() {
+        #[derive(Serialize)]
+        struct V1<'a>(
+            &'a str,
+            &'a str,
+            &'a str,
+            &'a str,
+            Vec<String>,
+            Vec<String>,
+            Vec<String>,
+            Option<i64>,
+            bool,
+            Option<Vec<u8>>,
+            u64,
+            i64,
+            i64,
+        );
+        let mut bytes = vec![1u8];
+        let v1 = V1(
+            "c1",
+            "u1",
+            "app",
+            "public",
+            vec![],
+            vec!["implicit".into()],
+            vec![],
+            Some(5),
+            true,
+            None,
+            9,
+            1,
+            2,
+        );
+        bytes.extend(bincode::serde::encode_to_vec(&v1, bincode::config::standard()).unwrap());
+        let c: ClientRecord = codec::decode(&bytes).unwrap();
+        assert_eq!(c.client_id, "c1");
+        assert_eq!(c.access_token_ttl_seconds, Some(5));
+        assert_eq!(c.token_epoch, 9);
+        assert!(!c.skip_consent && !c.allow_plain_pkce);
     }
 
     #[tokio::test]

@@ -28,6 +28,33 @@ pub trait Record: Serialize + DeserializeOwned {
     const VERSION: u8;
     /// For error messages: which tree's value failed to decode.
     const KIND: &'static str;
+
+    /// Reads a value written under an older `version` (see [`decode_shape`]).
+    /// By default only the current version is readable.
+    fn decode_older(version: u8, _body: &[u8]) -> Result<Self, CodecError> {
+        Err(CodecError::Version {
+            kind: Self::KIND,
+            found: version,
+            expected: Self::VERSION,
+        })
+    }
+}
+
+/// Decodes a body (without its version byte) as the serde shape `T`, for
+/// [`Record::decode_older`] implementations reading a previous layout.
+pub fn decode_shape<T: DeserializeOwned>(kind: &'static str, body: &[u8]) -> Result<T, CodecError> {
+    let (value, read) =
+        bincode::serde::decode_from_slice(body, config()).map_err(|e| CodecError::Decode {
+            kind,
+            message: e.to_string(),
+        })?;
+    if read != body.len() {
+        return Err(CodecError::Decode {
+            kind,
+            message: format!("{} trailing bytes", body.len() - read),
+        });
+    }
+    Ok(value)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,24 +89,9 @@ pub fn decode<R: Record>(bytes: &[u8]) -> Result<R, CodecError> {
         .split_first()
         .ok_or(CodecError::Empty { kind: R::KIND })?;
     if version != R::VERSION {
-        return Err(CodecError::Version {
-            kind: R::KIND,
-            found: version,
-            expected: R::VERSION,
-        });
+        return R::decode_older(version, body);
     }
-    let (record, read) =
-        bincode::serde::decode_from_slice(body, config()).map_err(|e| CodecError::Decode {
-            kind: R::KIND,
-            message: e.to_string(),
-        })?;
-    if read != body.len() {
-        return Err(CodecError::Decode {
-            kind: R::KIND,
-            message: format!("{} trailing bytes", body.len() - read),
-        });
-    }
-    Ok(record)
+    decode_shape(R::KIND, body)
 }
 
 #[cfg(test)]
