@@ -8,10 +8,10 @@ use std::task::{Context, Poll};
 
 use poem::http::StatusCode;
 use poem::web::headers::{ContentLength, HeaderMapExt};
-use poem::{Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
+use poem::{get, post, Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use tokio::io::{AsyncRead, ReadBuf};
 
-use crate::api::{self, error::json_errors};
+use crate::api::{self, error::json_errors, pages};
 use crate::state::AppState;
 
 /// Builds the whole HTTP application for one server.
@@ -25,6 +25,10 @@ pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
         .nest("/docs", docs)
         .at("/openapi.json", spec_json)
         .at("/openapi.yaml", spec_yaml)
+        .at("/oauth/authorize", get(pages::authorize))
+        .at("/oauth/authorize/login", post(pages::login))
+        .at("/oauth/authorize/consent", post(pages::consent))
+        .at("/oauth/logout", get(pages::logout))
         .nest("/", api)
         .around(move |ep, req| async move { limit_body(&ep, req, limit).await })
         .data(state)

@@ -61,6 +61,9 @@ pub struct ServeArgs {
     /// Access-token lifetime in seconds for clients that do not set their own (1 s to 30 days).
     #[arg(long, env = "LATCHKEY_ACCESS_TOKEN_TTL", default_value_t = crate::config::DEFAULT_ACCESS_TOKEN_TTL, value_parser = parse_ttl)]
     pub access_token_ttl: i64,
+    /// Refresh-token lifetime in seconds (1 s to a year); every rotation starts a new one.
+    #[arg(long, env = "LATCHKEY_REFRESH_TOKEN_TTL", default_value_t = crate::config::DEFAULT_REFRESH_TOKEN_TTL, value_parser = parse_refresh_ttl)]
+    pub refresh_token_ttl: i64,
     /// Refuse `Authorization: Basic` on the API.
     #[arg(long, env = "LATCHKEY_NO_BASIC_AUTH")]
     pub no_basic_auth: bool,
@@ -79,6 +82,20 @@ fn parse_ttl(s: &str) -> Result<i64, String> {
         .map_err(|_| format!("{s:?} is not a number of seconds"))?;
     crate::domain::client::check_ttl(n)?;
     Ok(n)
+}
+
+fn parse_refresh_ttl(s: &str) -> Result<i64, String> {
+    let n: i64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if (1..=crate::config::MAX_REFRESH_TOKEN_TTL).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!(
+            "must be between 1 and {} seconds",
+            crate::config::MAX_REFRESH_TOKEN_TTL
+        ))
+    }
 }
 
 /// `http(s)://host[:port][/path]`, stored without a trailing slash.

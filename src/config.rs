@@ -14,6 +14,8 @@ pub struct Config {
     pub body_limit: usize,
     /// Access-token lifetime for clients that do not set their own, in seconds.
     pub access_token_ttl: i64,
+    /// Refresh-token lifetime, in seconds (each rotation starts a new one).
+    pub refresh_token_ttl: i64,
 }
 
 impl Default for Config {
@@ -24,6 +26,7 @@ impl Default for Config {
             admin_password: None,
             body_limit: DEFAULT_BODY_LIMIT,
             access_token_ttl: DEFAULT_ACCESS_TOKEN_TTL,
+            refresh_token_ttl: DEFAULT_REFRESH_TOKEN_TTL,
         }
     }
 }
@@ -33,3 +36,8 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
 /// One hour, as IriSync's tokens.
 pub const DEFAULT_ACCESS_TOKEN_TTL: i64 = 3600;
+
+/// Fourteen days.
+pub const DEFAULT_REFRESH_TOKEN_TTL: i64 = 14 * 24 * 3600;
+/// Longest refresh-token lifetime accepted (a year).
+pub const MAX_REFRESH_TOKEN_TTL: i64 = 365 * 24 * 3600;

@@ -68,6 +68,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             basic_auth: !args.no_basic_auth,
             admin_password: args.admin_password.clone().map(Redacted::new),
             access_token_ttl: args.access_token_ttl,
+            refresh_token_ttl: args.refresh_token_ttl,
             ..Config::default()
         };
         let launched = latchkey::startup::launch(

@@ -35,7 +35,8 @@ pub async fn run(
             }
         })
     };
-    // Revocation entries whose tokens have expired are dropped in the background.
+    // Revocation entries whose tokens have expired, and expired codes, refresh
+    // tokens and sessions, are dropped in the background.
     let sweeper = {
         let state = state.clone();
         tokio::spawn(async move {
@@ -46,6 +47,14 @@ pub async fn run(
                     Ok(0) => {}
                     Ok(n) => tracing::debug!(removed = n, "swept expired revocations"),
                     Err(e) => tracing::warn!(error = %e, "could not sweep the revocation list"),
+                }
+                match state.store.grants().sweep(state.clock.now().unix()) {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(
+                        removed = n,
+                        "swept expired codes, refresh tokens and sessions"
+                    ),
+                    Err(e) => tracing::warn!(error = %e, "could not sweep expired grants"),
                 }
             }
         })

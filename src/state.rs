@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::domain::token::TokenKey;
 use crate::secret::random_bytes;
 use crate::service::auth_cache::AuthCache;
+use crate::service::authorize::LoginThrottle;
 use crate::service::login_cache::LoginCache;
 use crate::service::passwords::Passwords;
 use crate::service::revocations::RevocationList;
@@ -30,6 +31,10 @@ pub struct AppState {
     pub token_key: Arc<TokenKey>,
     /// The revocation list, mirrored in memory.
     pub revocations: Arc<RevocationList>,
+    /// The key of the login and consent forms' CSRF tokens (kept in the store).
+    pub form_key: Arc<[u8; 32]>,
+    /// Failed logins on the login page, per username.
+    pub login_throttle: Arc<LoginThrottle>,
     /// Serializes user changes that can affect the "at least one admin" rule.
     pub user_writes: Arc<tokio::sync::Mutex<()>>,
     /// Serializes client updates, whose checks span several fields.
@@ -41,7 +46,10 @@ impl AppState {
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: Config) -> crate::error::Result<Self> {
         let token_key = TokenKey::new(store.server_secret("access_token_mac", random_bytes())?);
         let revocations = RevocationList::load(&store)?;
+        let form_key = store.server_secret("form_csrf", random_bytes())?;
         Ok(AppState {
+            form_key: Arc::new(form_key),
+            login_throttle: Arc::default(),
             token_key: Arc::new(token_key),
             revocations: Arc::new(revocations),
             store,

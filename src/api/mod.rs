@@ -12,6 +12,7 @@ pub mod error;
 mod health;
 mod links;
 mod oauth;
+pub mod pages;
 mod scopes;
 mod users;
 

@@ -203,11 +203,20 @@ impl<'a, D: Type> ApiExtractor<'a> for OAuthParams<D> {
 /// `POST /oauth/token` parameters (documentation of the body).
 #[derive(Object)]
 pub struct TokenParams {
-    /// `client_credentials`.
+    /// `client_credentials`, `authorization_code` or `refresh_token`.
     pub grant_type: String,
-    /// Space-separated subset of the client's scopes; default: all of them.
+    /// `authorization_code`: the code from the authorization endpoint.
+    pub code: Option<String>,
+    /// `authorization_code`: the redirect URI of the authorization request.
+    pub redirect_uri: Option<String>,
+    /// `authorization_code`: the PKCE verifier (RFC 7636).
+    pub code_verifier: Option<String>,
+    /// `refresh_token`: the refresh token (`lk_rt_…`).
+    pub refresh_token: Option<String>,
+    /// Space-separated subset of the client's scopes (client_credentials; default:
+    /// all of them) or of the grant's (refresh_token; default: the same).
     pub scope: Option<String>,
-    /// For `client_secret_post`; with Basic, optional and equal to the Basic user.
+    /// For `client_secret_post` and public clients; with Basic, optional and equal to the Basic user.
     pub client_id: Option<String>,
     /// For `client_secret_post` (instead of Basic).
     pub client_secret: Option<String>,
@@ -237,6 +246,10 @@ pub struct TokenBody {
     pub expires_in: i64,
     /// The granted scopes, space-separated.
     pub scope: String,
+    /// `lk_rt_…`: for `authorization_code` and `refresh_token` grants when the
+    /// client has the `refresh_token` grant. Single use: each refresh returns a new one.
+    #[oai(skip_serializing_if_is_none)]
+    pub refresh_token: Option<String>,
 }
 
 #[derive(ApiResponse)]
@@ -263,7 +276,7 @@ pub struct IntrospectionBody {
     /// The user the credential acts as.
     #[oai(skip_serializing_if_is_none)]
     pub sub: Option<String>,
-    /// `Bearer` for access tokens, `api_key` for API keys.
+    /// `Bearer` for access tokens, `refresh_token`, or `api_key` for API keys.
     #[oai(skip_serializing_if_is_none)]
     pub token_type: Option<String>,
     #[oai(skip_serializing_if_is_none)]
@@ -297,12 +310,14 @@ pub enum RevokeResponse {
 #[derive(Debug, Object)]
 pub struct ServerMetadata {
     pub issuer: String,
+    pub authorization_endpoint: String,
     pub token_endpoint: String,
     pub introspection_endpoint: String,
     pub revocation_endpoint: String,
     pub grant_types_supported: Vec<String>,
-    /// No authorization endpoint yet, so no response types.
     pub response_types_supported: Vec<String>,
+    pub response_modes_supported: Vec<String>,
+    pub code_challenge_methods_supported: Vec<String>,
     pub token_endpoint_auth_methods_supported: Vec<String>,
     pub introspection_endpoint_auth_methods_supported: Vec<String>,
     pub revocation_endpoint_auth_methods_supported: Vec<String>,
@@ -353,6 +368,10 @@ impl OAuthApi {
                 grant_type: params.owned("grant_type"),
                 scope: params.owned("scope"),
                 auth,
+                code: params.owned("code"),
+                redirect_uri: params.owned("redirect_uri"),
+                code_verifier: params.owned("code_verifier"),
+                refresh_token: params.owned("refresh_token"),
             },
         )
         .await
@@ -363,6 +382,7 @@ impl OAuthApi {
                 token_type: "Bearer".into(),
                 expires_in: issued.expires_in,
                 scope: issued.scopes.join(" "),
+                refresh_token: issued.refresh_token.map(|r| r.into_inner()),
             }),
             NO_STORE.into(),
             "no-cache".into(),
@@ -412,6 +432,18 @@ impl OAuthApi {
                 iat: Some(claims.issued_at.unix()),
                 iss,
                 jti: Some(claims.id_hex()),
+            },
+            Introspection::RefreshToken { record, user } => IntrospectionBody {
+                active: true,
+                scope: Some(record.scopes.join(" ")),
+                client_id: Some(record.client_id.clone()),
+                username: Some(user.username.as_str().to_owned()),
+                sub: Some(user.id.to_string()),
+                token_type: Some("refresh_token".into()),
+                exp: Some(record.expires_at),
+                iat: Some(record.created_at),
+                iss,
+                jti: None,
             },
             Introspection::ApiKey { key, owner } => IntrospectionBody {
                 active: true,
@@ -473,17 +505,33 @@ impl OAuthApi {
         not_ready(&state)?;
         let base = base_url(req, &state);
         let scopes = scopes::list(&state)?.into_iter().map(|s| s.name).collect();
-        let client_auth: Vec<String> =
-            vec!["client_secret_basic".into(), "client_secret_post".into()];
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         Ok(Json(ServerMetadata {
+            authorization_endpoint: format!("{base}/oauth/authorize"),
             token_endpoint: format!("{base}/oauth/token"),
             introspection_endpoint: format!("{base}/oauth/introspect"),
             revocation_endpoint: format!("{base}/oauth/revoke"),
-            grant_types_supported: vec![GrantType::ClientCredentials.as_str().into()],
-            response_types_supported: vec![],
-            token_endpoint_auth_methods_supported: client_auth.clone(),
-            introspection_endpoint_auth_methods_supported: client_auth.clone(),
-            revocation_endpoint_auth_methods_supported: client_auth,
+            grant_types_supported: GrantType::ALL
+                .iter()
+                .map(|g| g.as_str().to_owned())
+                .collect(),
+            response_types_supported: strings(&["code", "token"]),
+            response_modes_supported: strings(&["query", "fragment"]),
+            code_challenge_methods_supported: strings(&["S256", "plain"]),
+            token_endpoint_auth_methods_supported: strings(&[
+                "client_secret_basic",
+                "client_secret_post",
+                "none",
+            ]),
+            introspection_endpoint_auth_methods_supported: strings(&[
+                "client_secret_basic",
+                "client_secret_post",
+            ]),
+            revocation_endpoint_auth_methods_supported: strings(&[
+                "client_secret_basic",
+                "client_secret_post",
+                "none",
+            ]),
             scopes_supported: scopes,
             service_documentation: format!("{base}/docs"),
             issuer: base,

@@ -7,6 +7,7 @@
 pub mod api_keys;
 pub mod auth_cache;
 pub mod authn;
+pub mod authorize;
 pub mod bootstrap;
 pub mod clients;
 pub mod health;

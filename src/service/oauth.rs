@@ -9,14 +9,17 @@ use crate::domain::api_key;
 use crate::domain::client::{self, GrantType};
 use crate::domain::credential::{parse_authorization, Credential};
 use crate::domain::oauth::{self, OAuthError, OAuthErrorCode as Code};
+use crate::domain::pkce;
 use crate::domain::token::{AccessClaims, ACCESS_PREFIX};
 use crate::domain::user::User;
 use crate::error::{Error, Result};
+use crate::secret::random_bytes;
 use crate::secret::{constant_time_eq, fingerprint, Redacted};
 use crate::service::tokens::{self, IssuedToken};
 use crate::service::{api_keys, authn, revocations};
 use crate::state::AppState;
-use crate::store::{ApiKeyRecord, ClientRecord};
+use crate::store::{ApiKeyRecord, ClientRecord, RefreshRecord, Use};
+use base64::Engine as _;
 
 /// How a client presented itself, as read from the request.
 #[derive(Default)]
@@ -132,6 +135,10 @@ pub struct TokenRequest {
     pub grant_type: Option<String>,
     pub scope: Option<String>,
     pub auth: ClientAuth,
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+    pub refresh_token: Option<String>,
 }
 
 /// `POST /oauth/token`.
@@ -140,15 +147,249 @@ pub async fn token(state: &AppState, req: TokenRequest) -> Result<IssuedToken> {
         None | Some("") => return Err(invalid_request("grant_type is required")),
         Some(g) => g,
     };
-    if grant != GrantType::ClientCredentials.as_str() {
+    let Some(grant) = GrantType::parse(grant).filter(|g| *g != GrantType::Implicit) else {
         return Err(Error::OAuth(OAuthError::new(
             Code::UnsupportedGrantType,
-            format!("this server does not support the grant type {grant:?}; it supports client_credentials"),
+            format!("this server does not support the grant type {grant:?}; it supports authorization_code, client_credentials and refresh_token"),
         )));
-    }
+    };
     let client = authenticate_client(state, &req.auth)?;
     let requested = oauth::parse_scope(req.scope.as_deref())?;
-    client_credentials(state, &client, requested)
+    match grant {
+        GrantType::ClientCredentials => client_credentials(state, &client, requested),
+        GrantType::AuthorizationCode => authorization_code(state, &client, &req).await,
+        _ => refresh(state, &client, &req, requested).await,
+    }
+}
+
+fn invalid_grant(description: impl Into<String>) -> Error {
+    Error::OAuth(OAuthError::new(Code::InvalidGrant, description))
+}
+
+fn require_grant(client: &ClientRecord, grant: GrantType) -> Result<()> {
+    if client.grant_types.iter().any(|g| g == grant.as_str()) {
+        Ok(())
+    } else {
+        Err(Error::OAuth(OAuthError::new(
+            Code::UnauthorizedClient,
+            format!("this client may not use the {grant} grant (see its grant_types)"),
+        )))
+    }
+}
+
+/// Keep a family's revocation until every token it could have issued expired.
+fn family_horizon(state: &AppState) -> i64 {
+    state
+        .clock
+        .now()
+        .plus_secs(state.config.refresh_token_ttl.max(client::MAX_TTL_SECONDS))
+        .unix()
+}
+
+fn family_of(bytes: &[u8]) -> Result<[u8; 16]> {
+    bytes
+        .try_into()
+        .map_err(|_| Error::Internal("a stored grant family is not 16 bytes".into()))
+}
+
+/// `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.6). A code is
+/// single-use: presenting it again fails and revokes what it issued.
+async fn authorization_code(
+    state: &AppState,
+    client: &ClientRecord,
+    req: &TokenRequest,
+) -> Result<IssuedToken> {
+    require_grant(client, GrantType::AuthorizationCode)?;
+    let code = req
+        .code
+        .as_deref()
+        .ok_or_else(|| invalid_request("code is required"))?;
+    let bad = || {
+        invalid_grant("the code is unknown, expired, already used, or was issued to another client or redirect URI")
+    };
+    if !code.starts_with(crate::service::authorize::CODE_PREFIX) || code.len() > 128 {
+        return Err(bad());
+    }
+    let rec = match state.store.grants().redeem_code(&fingerprint(code)).await? {
+        Use::Fresh(rec) => rec,
+        Use::Replayed(rec) => {
+            // RFC 6749 §4.1.2: revoke the tokens issued from a replayed code.
+            revocations::revoke_family(state, &family_of(&rec.family)?, family_horizon(state))
+                .await?;
+            return Err(invalid_grant(
+                "the code was already used; the tokens issued from it are revoked",
+            ));
+        }
+        Use::Unknown => return Err(bad()),
+    };
+    if rec.client_id != client.client_id || rec.expires_at <= state.clock.now().unix() {
+        return Err(bad());
+    }
+    match (&req.redirect_uri, rec.redirect_uri_given) {
+        (Some(uri), _) if *uri != rec.redirect_uri => return Err(bad()),
+        (None, true) => {
+            return Err(invalid_grant(
+                "redirect_uri is required: the authorization request named one",
+            ))
+        }
+        _ => {}
+    }
+    match (&rec.code_challenge, &req.code_verifier) {
+        (Some(challenge), Some(verifier)) => {
+            let method = pkce::Method::parse(rec.code_challenge_method.as_deref())
+                .map_err(Error::Internal)?;
+            if !pkce::verify(method, challenge, verifier) {
+                return Err(invalid_grant(
+                    "code_verifier does not match the code_challenge",
+                ));
+            }
+        }
+        (Some(_), None) => return Err(invalid_grant("code_verifier is required (PKCE)")),
+        (None, Some(_)) => {
+            return Err(invalid_grant(
+                "code_verifier sent, but the authorization request had no code_challenge",
+            ))
+        }
+        (None, None) => {}
+    }
+    let user = tokens::user(state, &rec.user_id)?
+        .filter(|u| !u.disabled)
+        .ok_or_else(|| invalid_grant("the user who authorized this code is disabled or gone"))?;
+    let family = family_of(&rec.family)?;
+    let mut issued = tokens::issue(
+        state,
+        client,
+        user.id.as_str(),
+        rec.scopes.clone(),
+        Some(family),
+    )?;
+    if client
+        .grant_types
+        .iter()
+        .any(|g| g == GrantType::RefreshToken.as_str())
+    {
+        let (secret, record) =
+            new_refresh(state, &rec.family, client, user.id.as_str(), &rec.scopes);
+        state
+            .store
+            .grants()
+            .insert_refresh(&fingerprint(&secret), &record)
+            .await?;
+        issued.refresh_token = Some(Redacted::new(secret));
+    }
+    Ok(issued)
+}
+
+/// Type prefix of refresh tokens.
+pub const REFRESH_PREFIX: &str = "lk_rt_";
+
+fn new_refresh(
+    state: &AppState,
+    family: &[u8],
+    client: &ClientRecord,
+    user_id: &str,
+    scopes: &[String],
+) -> (String, RefreshRecord) {
+    let now = state.clock.now();
+    let secret = format!(
+        "{REFRESH_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>())
+    );
+    let record = RefreshRecord {
+        family: family.to_vec(),
+        client_id: client.client_id.clone(),
+        user_id: user_id.to_owned(),
+        scopes: scopes.to_vec(),
+        created_at: now.unix(),
+        expires_at: now.plus_secs(state.config.refresh_token_ttl).unix(),
+        rotated: false,
+    };
+    (secret, record)
+}
+
+/// A refresh token's record if it is usable now (not rotated, not expired, its
+/// family not revoked).
+fn live_refresh(state: &AppState, token: &str) -> Result<Option<RefreshRecord>> {
+    if !token.starts_with(REFRESH_PREFIX) || token.len() > 128 {
+        return Ok(None);
+    }
+    let Some(rec) = state.store.grants().refresh_token(&fingerprint(token))? else {
+        return Ok(None);
+    };
+    let family = family_of(&rec.family)?;
+    if rec.rotated
+        || rec.expires_at <= state.clock.now().unix()
+        || state.revocations.is_family_revoked(&family)
+    {
+        return Ok(None);
+    }
+    Ok(Some(rec))
+}
+
+/// `grant_type=refresh_token` (RFC 6749 §6) with rotation: every use returns a
+/// new refresh token; presenting a used one revokes its whole family (RFC 9700).
+async fn refresh(
+    state: &AppState,
+    client: &ClientRecord,
+    req: &TokenRequest,
+    requested: Option<Vec<String>>,
+) -> Result<IssuedToken> {
+    require_grant(client, GrantType::RefreshToken)?;
+    let token = req
+        .refresh_token
+        .as_deref()
+        .ok_or_else(|| invalid_request("refresh_token is required"))?;
+    let bad = || {
+        invalid_grant(
+            "the refresh token is unknown, expired, revoked, or was issued to another client",
+        )
+    };
+    if !token.starts_with(REFRESH_PREFIX) || token.len() > 128 {
+        return Err(bad());
+    }
+    let hash = fingerprint(token);
+    let Some(current) = state.store.grants().refresh_token(&hash)? else {
+        return Err(bad());
+    };
+    if current.client_id != client.client_id {
+        return Err(bad());
+    }
+    let family = family_of(&current.family)?;
+    if state.revocations.is_family_revoked(&family)
+        || current.expires_at <= state.clock.now().unix()
+    {
+        return Err(bad());
+    }
+    // Narrowing is allowed, widening never (RFC 6749 §6).
+    let scopes = oauth::grant_scopes(requested, &current.scopes)?;
+    let user = tokens::user(state, &current.user_id)?
+        .filter(|u| !u.disabled)
+        .ok_or_else(|| invalid_grant("the user who authorized this grant is disabled or gone"))?;
+    let (secret, successor) = new_refresh(
+        state,
+        &current.family,
+        client,
+        user.id.as_str(),
+        &current.scopes,
+    );
+    match state
+        .store
+        .grants()
+        .rotate_refresh(&hash, &fingerprint(&secret), &successor)
+        .await?
+    {
+        Use::Fresh(_) => {}
+        Use::Replayed(_) => {
+            revocations::revoke_family(state, &family, family_horizon(state)).await?;
+            return Err(invalid_grant(
+                "the refresh token was already used; every token of its grant is revoked",
+            ));
+        }
+        Use::Unknown => return Err(bad()),
+    }
+    let mut issued = tokens::issue(state, client, user.id.as_str(), scopes, Some(family))?;
+    issued.refresh_token = Some(Redacted::new(secret));
+    Ok(issued)
 }
 
 fn client_credentials(
@@ -156,14 +397,11 @@ fn client_credentials(
     client: &ClientRecord,
     requested: Option<Vec<String>>,
 ) -> Result<IssuedToken> {
-    let allowed = client
-        .grant_types
-        .iter()
-        .any(|g| g == GrantType::ClientCredentials.as_str());
-    if !allowed || client.secret_hash.is_none() {
+    require_grant(client, GrantType::ClientCredentials)?;
+    if client.secret_hash.is_none() {
         return Err(Error::OAuth(OAuthError::new(
             Code::UnauthorizedClient,
-            "this client may not use the client_credentials grant (see its grant_types)",
+            "a public client may not use the client_credentials grant",
         )));
     }
     let scopes = oauth::grant_scopes(requested, &client.scopes)?;
@@ -250,6 +488,10 @@ pub enum Introspection {
         key: Box<ApiKeyRecord>,
         owner: User,
     },
+    RefreshToken {
+        record: RefreshRecord,
+        user: Arc<User>,
+    },
 }
 
 /// `POST /oauth/introspect`: access tokens and API keys, told apart by prefix.
@@ -265,6 +507,18 @@ pub async fn introspect(state: &AppState, token: Option<&str>) -> Result<Introsp
             },
             None => Introspection::Inactive,
         });
+    }
+    if token.starts_with(REFRESH_PREFIX) {
+        let Some(record) = live_refresh(state, token)? else {
+            return Ok(Introspection::Inactive);
+        };
+        let client_live = tokens::client(state, &record.client_id)?.is_some_and(|c| c.enabled);
+        return Ok(
+            match tokens::user(state, &record.user_id)?.filter(|u| !u.disabled && client_live) {
+                Some(user) => Introspection::RefreshToken { record, user },
+                None => Introspection::Inactive,
+            },
+        );
     }
     if token.starts_with(api_key::SECRET_PREFIX) {
         return Ok(match api_keys::check(state, token).await? {
@@ -290,6 +544,21 @@ pub async fn revoke(state: &AppState, caller: &Caller, token: Option<&str>) -> R
             Code::UnsupportedTokenType,
             "API keys are not revoked here: disable or delete them with /api/v1/api-keys",
         )));
+    }
+    if token.starts_with(REFRESH_PREFIX) {
+        // Revoking a refresh token revokes its grant: the access tokens issued
+        // from it too (RFC 7009 §2.1).
+        let Some(rec) = state.store.grants().refresh_token(&fingerprint(token))? else {
+            return Ok(());
+        };
+        if matches!(caller, Caller::Client(c) if c.client_id != rec.client_id) {
+            return Err(Error::OAuth(OAuthError::new(
+                Code::UnauthorizedClient,
+                "this token was not issued to the client revoking it",
+            )));
+        }
+        return revocations::revoke_family(state, &family_of(&rec.family)?, family_horizon(state))
+            .await;
     }
     let Some(claims) = tokens::claims(state, token) else {
         return Ok(());

@@ -18,6 +18,8 @@ pub struct IssuedToken {
     pub token: Redacted<String>,
     pub expires_in: i64,
     pub scopes: Vec<String>,
+    /// `lk_rt_…`, for grants that come with one.
+    pub refresh_token: Option<Redacted<String>>,
 }
 
 /// Issues an access token for `client` acting as `user_id` with `scopes`.
@@ -48,6 +50,7 @@ pub fn issue(
         token: Redacted::new(token),
         expires_in: ttl,
         scopes: claims.scopes,
+        refresh_token: None,
     })
 }
 

@@ -11,6 +11,7 @@ pub mod api_keys;
 pub mod clients;
 pub mod codec;
 mod flusher;
+pub mod grants;
 pub mod revocations;
 pub mod scopes;
 pub mod users;
@@ -22,6 +23,7 @@ use flusher::Flusher;
 
 pub use api_keys::{ApiKeyRecord, ApiKeys, UsageRecord};
 pub use clients::{ClientRecord, Clients};
+pub use grants::{CodeRecord, ConsentRecord, Grants, RefreshRecord, SessionRecord, Use};
 pub use revocations::{RevocationRecord, Revocations};
 pub use scopes::{ScopeRecord, Scopes};
 pub use users::{UserRecord, Users};
@@ -71,6 +73,7 @@ struct Inner {
     api_keys: ApiKeys,
     clients: Clients,
     revocations: Revocations,
+    grants: Grants,
     meta: sled::Tree,
     // Field order matters on drop: the flusher's final flush runs before the
     // temporary directory is removed.
@@ -103,6 +106,7 @@ impl Store {
         let api_keys = ApiKeys::open(&db, flusher.clone())?;
         let clients = Clients::open(&db, flusher.clone())?;
         let revocations = Revocations::open(&db, flusher.clone())?;
+        let grants = Grants::open(&db, flusher.clone())?;
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
@@ -111,6 +115,7 @@ impl Store {
                 api_keys,
                 clients,
                 revocations,
+                grants,
                 meta,
                 flusher,
                 _temp: temp,
@@ -136,6 +141,10 @@ impl Store {
 
     pub fn revocations(&self) -> &Revocations {
         &self.inner.revocations
+    }
+
+    pub fn grants(&self) -> &Grants {
+        &self.inner.grants
     }
 
     /// The server secret called `name`, stored on first use as `fresh`. The

@@ -1,0 +1,356 @@
+//! User-delegated grants: `auth_codes` and `refresh_tokens` (blake3 of the
+//! secret → record), browser `sessions` (blake3 of the cookie → record) and
+//! remembered `consents` (user id `/` client id → scopes). Single use and
+//! rotation are sled transactions, so of two concurrent redemptions exactly
+//! one wins. Expired entries are swept.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sled::transaction::{abort, ConflictableTransactionError};
+
+use super::codec::{self, Record};
+use super::flusher::Flusher;
+use super::{transaction_error, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeRecord {
+    pub client_id: String,
+    pub user_id: String,
+    /// The redirect URI of the authorization request, as presented.
+    pub redirect_uri: String,
+    /// Whether the request named `redirect_uri` (then the token request must too).
+    pub redirect_uri_given: bool,
+    pub scopes: Vec<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub nonce: Option<String>,
+    /// The grant family of the tokens issued from this code.
+    pub family: Vec<u8>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    /// Redeemed once already.
+    pub used: bool,
+}
+
+impl Record for CodeRecord {
+    const VERSION: u8 = 1;
+    const KIND: &'static str = "authorization code";
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshRecord {
+    pub family: Vec<u8>,
+    pub client_id: String,
+    pub user_id: String,
+    pub scopes: Vec<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    /// Already exchanged for a successor: presenting it again is reuse.
+    pub rotated: bool,
+}
+
+impl Record for RefreshRecord {
+    const VERSION: u8 = 1;
+    const KIND: &'static str = "refresh token";
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRecord {
+    pub user_id: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+impl Record for SessionRecord {
+    const VERSION: u8 = 1;
+    const KIND: &'static str = "session";
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentRecord {
+    pub scopes: Vec<String>,
+    pub granted_at: i64,
+}
+
+impl Record for ConsentRecord {
+    const VERSION: u8 = 1;
+    const KIND: &'static str = "consent";
+}
+
+/// The outcome of presenting a code or a refresh token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Use<R> {
+    /// First use: now marked used.
+    Fresh(R),
+    /// Used before: a replay.
+    Replayed(R),
+    Unknown,
+}
+
+pub struct Grants {
+    codes: sled::Tree,
+    refresh: sled::Tree,
+    sessions: sled::Tree,
+    consents: sled::Tree,
+    flusher: Arc<Flusher>,
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+fn decode_tx<R: Record>(bytes: &[u8]) -> TxResult<R> {
+    match codec::decode(bytes) {
+        Ok(r) => Ok(r),
+        Err(e) => abort(StoreError::Codec(e)),
+    }
+}
+
+fn encode_tx<R: Record>(r: &R) -> TxResult<Vec<u8>> {
+    match codec::encode(r) {
+        Ok(v) => Ok(v),
+        Err(e) => abort(StoreError::Codec(e)),
+    }
+}
+
+impl Grants {
+    pub(crate) fn open(db: &sled::Db, flusher: Arc<Flusher>) -> Result<Grants, StoreError> {
+        Ok(Grants {
+            codes: db.open_tree("auth_codes")?,
+            refresh: db.open_tree("refresh_tokens")?,
+            sessions: db.open_tree("sessions")?,
+            consents: db.open_tree("consents")?,
+            flusher,
+        })
+    }
+
+    pub async fn insert_code(&self, hash: &[u8], rec: &CodeRecord) -> Result<(), StoreError> {
+        self.codes.insert(hash, codec::encode(rec)?)?;
+        self.durable().await
+    }
+
+    /// Marks the code used; says whether it was fresh, replayed or unknown.
+    pub async fn redeem_code(&self, hash: &[u8]) -> Result<Use<CodeRecord>, StoreError> {
+        let outcome = self
+            .codes
+            .transaction(|codes| -> TxResult<Use<CodeRecord>> {
+                let Some(bytes) = codes.get(hash)? else {
+                    return Ok(Use::Unknown);
+                };
+                let mut rec: CodeRecord = decode_tx(&bytes)?;
+                if rec.used {
+                    return Ok(Use::Replayed(rec));
+                }
+                rec.used = true;
+                codes.insert(hash, encode_tx(&rec)?)?;
+                rec.used = false;
+                Ok(Use::Fresh(rec))
+            })
+            .map_err(transaction_error)?;
+        self.durable().await?;
+        Ok(outcome)
+    }
+
+    pub fn refresh_token(&self, hash: &[u8]) -> Result<Option<RefreshRecord>, StoreError> {
+        match self.refresh.get(hash)? {
+            Some(v) => Ok(Some(codec::decode(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn insert_refresh(&self, hash: &[u8], rec: &RefreshRecord) -> Result<(), StoreError> {
+        self.refresh.insert(hash, codec::encode(rec)?)?;
+        self.durable().await
+    }
+
+    /// Exchanges the refresh token `old` for `new` in one transaction: of two
+    /// concurrent rotations of one token exactly one is `Fresh`.
+    pub async fn rotate_refresh(
+        &self,
+        old: &[u8],
+        new: &[u8],
+        successor: &RefreshRecord,
+    ) -> Result<Use<RefreshRecord>, StoreError> {
+        let value = codec::encode(successor)?;
+        let outcome = self
+            .refresh
+            .transaction(|tree| -> TxResult<Use<RefreshRecord>> {
+                let Some(bytes) = tree.get(old)? else {
+                    return Ok(Use::Unknown);
+                };
+                let mut rec: RefreshRecord = decode_tx(&bytes)?;
+                if rec.rotated {
+                    return Ok(Use::Replayed(rec));
+                }
+                rec.rotated = true;
+                tree.insert(old, encode_tx(&rec)?)?;
+                tree.insert(new, value.as_slice())?;
+                rec.rotated = false;
+                Ok(Use::Fresh(rec))
+            })
+            .map_err(transaction_error)?;
+        self.durable().await?;
+        Ok(outcome)
+    }
+
+    pub async fn insert_session(&self, hash: &[u8], rec: &SessionRecord) -> Result<(), StoreError> {
+        self.sessions.insert(hash, codec::encode(rec)?)?;
+        self.durable().await
+    }
+
+    pub fn session(&self, hash: &[u8]) -> Result<Option<SessionRecord>, StoreError> {
+        match self.sessions.get(hash)? {
+            Some(v) => Ok(Some(codec::decode(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn delete_session(&self, hash: &[u8]) -> Result<(), StoreError> {
+        self.sessions.remove(hash)?;
+        self.durable().await
+    }
+
+    pub fn consent(
+        &self,
+        user_id: &str,
+        client_id: &str,
+    ) -> Result<Option<ConsentRecord>, StoreError> {
+        match self.consents.get(consent_key(user_id, client_id))? {
+            Some(v) => Ok(Some(codec::decode(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn put_consent(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        rec: &ConsentRecord,
+    ) -> Result<(), StoreError> {
+        self.consents
+            .insert(consent_key(user_id, client_id), codec::encode(rec)?)?;
+        self.durable().await
+    }
+
+    /// Removes codes, refresh tokens and sessions whose `expires_at` is at or
+    /// before `now`; returns how many.
+    pub fn sweep(&self, now: i64) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for entry in self.codes.iter() {
+            let (k, v) = entry?;
+            if codec::decode::<CodeRecord>(&v)?.expires_at <= now {
+                self.codes.remove(k)?;
+                removed += 1;
+            }
+        }
+        for entry in self.refresh.iter() {
+            let (k, v) = entry?;
+            if codec::decode::<RefreshRecord>(&v)?.expires_at <= now {
+                self.refresh.remove(k)?;
+                removed += 1;
+            }
+        }
+        for entry in self.sessions.iter() {
+            let (k, v) = entry?;
+            if codec::decode::<SessionRecord>(&v)?.expires_at <= now {
+                self.sessions.remove(k)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Stored codes, refresh tokens and sessions.
+    pub fn len(&self) -> (usize, usize, usize) {
+        (self.codes.len(), self.refresh.len(), self.sessions.len())
+    }
+
+    async fn durable(&self) -> Result<(), StoreError> {
+        self.flusher.flush().await.map_err(StoreError::Durability)
+    }
+}
+
+fn consent_key(user_id: &str, client_id: &str) -> Vec<u8> {
+    format!("{user_id}/{client_id}").into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Location, Store, DEFAULT_CACHE_BYTES};
+    use super::*;
+
+    fn refresh(expires_at: i64) -> RefreshRecord {
+        RefreshRecord {
+            family: vec![1; 16],
+            client_id: "c".into(),
+            user_id: "u".into(),
+            scopes: vec!["read".into()],
+            created_at: 0,
+            expires_at,
+            rotated: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn codes_are_single_use() {
+        let store = Store::open(&Location::Ephemeral, DEFAULT_CACHE_BYTES).unwrap();
+        let g = store.grants();
+        let code = CodeRecord {
+            client_id: "c".into(),
+            user_id: "u".into(),
+            redirect_uri: "https://a.example/cb".into(),
+            redirect_uri_given: true,
+            scopes: vec![],
+            code_challenge: None,
+            code_challenge_method: None,
+            nonce: None,
+            family: vec![2; 16],
+            created_at: 0,
+            expires_at: 600,
+            used: false,
+        };
+        g.insert_code(b"h1", &code).await.unwrap();
+        assert_eq!(
+            g.redeem_code(b"h1").await.unwrap(),
+            Use::Fresh(code.clone())
+        );
+        assert!(matches!(
+            g.redeem_code(b"h1").await.unwrap(),
+            Use::Replayed(_)
+        ));
+        assert_eq!(g.redeem_code(b"nope").await.unwrap(), Use::Unknown);
+        assert_eq!(g.sweep(599).unwrap(), 0);
+        assert_eq!(g.sweep(600).unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn of_concurrent_rotations_exactly_one_wins() {
+        let store = Store::open(&Location::Ephemeral, DEFAULT_CACHE_BYTES).unwrap();
+        g_insert(&store).await;
+        let mut tasks = Vec::new();
+        for i in 0..8u8 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                store
+                    .grants()
+                    .rotate_refresh(b"old", &[i; 4], &refresh(100))
+                    .await
+                    .unwrap()
+            }));
+        }
+        let mut fresh = 0;
+        for t in tasks {
+            if matches!(t.await.unwrap(), Use::Fresh(_)) {
+                fresh += 1;
+            }
+        }
+        assert_eq!(fresh, 1);
+    }
+
+    async fn g_insert(store: &Store) {
+        store
+            .grants()
+            .insert_refresh(b"old", &refresh(100))
+            .await
+            .unwrap();
+    }
+}
