@@ -534,8 +534,8 @@ pub async fn approve(
 }
 
 /// Failed logins per username, to slow guessing down without locking anyone
-/// out for good: after `FREE_ATTEMPTS` failures each further one doubles the
-/// wait (1 s, 2 s, 4 s … at most `MAX_WAIT`), and a success resets it.
+/// out for good: from the `FREE_ATTEMPTS`th failure on, each one doubles the
+/// wait (2 s, 4 s, 8 s … at most `MAX_WAIT`), and a success resets it.
 #[derive(Default)]
 pub struct LoginThrottle {
     entries: Mutex<HashMap<String, (u32, i64)>>,
@@ -563,7 +563,7 @@ impl LoginThrottle {
         let entry = entries.entry(key.to_owned()).or_insert((0, 0));
         entry.0 = entry.0.saturating_add(1);
         if entry.0 >= FREE_ATTEMPTS {
-            let wait = 1i64
+            let wait = 2i64
                 .checked_shl(entry.0 - FREE_ATTEMPTS)
                 .unwrap_or(MAX_WAIT)
                 .min(MAX_WAIT);
@@ -591,9 +591,9 @@ mod tests {
             assert_eq!(t.wait("bob", now), None);
         }
         t.failed("bob", now);
-        assert_eq!(t.wait("bob", now), Some(1));
-        t.failed("bob", now);
         assert_eq!(t.wait("bob", now), Some(2));
+        t.failed("bob", now);
+        assert_eq!(t.wait("bob", now), Some(4));
         for _ in 0..40 {
             t.failed("bob", now);
         }

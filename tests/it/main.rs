@@ -9,6 +9,7 @@ mod common;
 mod api_keys;
 mod auth;
 mod authorization;
+mod authorize;
 mod binary;
 mod clients;
 mod errors;

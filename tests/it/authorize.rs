@@ -1,0 +1,986 @@
+//! The authorization endpoint in a scripted browser: login and consent forms,
+//! code + PKCE, implicit, out-of-band and loopback redirects, refresh rotation,
+//! and the attacks the endpoint must refuse.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use latchkey::clock::ManualClock;
+use latchkey::domain::pkce;
+use latchkey::domain::time::Timestamp;
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+
+use crate::clients::admin_client;
+use crate::common::{expect_error, TestServer};
+
+/// A cookie-keeping client that does not follow redirects.
+pub struct Browser {
+    http: reqwest::Client,
+    cookies: HashMap<String, String>,
+    base: String,
+}
+
+impl Browser {
+    pub fn new(server: &TestServer) -> Browser {
+        Browser {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(std::time::Duration::from_secs(20))
+                .build()
+                .unwrap(),
+            cookies: HashMap::new(),
+            base: server.base.clone(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep_cookies(&mut self, resp: &Response) {
+        for v in resp.headers().get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
+            let (k, val) = pair.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), val.to_owned());
+            }
+        }
+    }
+
+    pub async fn get(&mut self, path_and_query: &str) -> Response {
+        let resp = self
+            .http
+            .get(format!("{}{path_and_query}", self.base))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.keep_cookies(&resp);
+        resp
+    }
+
+    pub async fn post_form(&mut self, path: &str, form: &[(String, String)]) -> Response {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.keep_cookies(&resp);
+        resp
+    }
+
+    /// Submits the page's form with `extra` fields added.
+    pub async fn submit(&mut self, page: &str, extra: &[(&str, &str)]) -> Response {
+        let action = attr_after(page, "<form method=\"post\" action=\"", "\"");
+        let mut form = hidden_inputs(page);
+        for (k, v) in extra {
+            form.push((k.to_string(), v.to_string()));
+        }
+        self.post_form(&action, &form).await
+    }
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+fn attr_after(page: &str, prefix: &str, end: &str) -> String {
+    let start = page
+        .find(prefix)
+        .unwrap_or_else(|| panic!("{prefix} in {page}"))
+        + prefix.len();
+    let len = page[start..].find(end).unwrap();
+    unescape(&page[start..start + len])
+}
+
+/// The hidden fields of the page's form.
+pub fn hidden_inputs(page: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = page;
+    while let Some(i) = rest.find("<input type=\"hidden\" name=\"") {
+        rest = &rest[i + 27..];
+        let name_end = rest.find('"').unwrap();
+        let name = rest[..name_end].to_owned();
+        let v = rest.find("value=\"").unwrap() + 7;
+        let v_end = rest[v..].find('"').unwrap();
+        out.push((name, unescape(&rest[v..v + v_end])));
+    }
+    out
+}
+
+pub fn title(page: &str) -> String {
+    attr_after(page, "<title>", "</title>")
+}
+
+fn location(resp: &Response) -> String {
+    resp.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// The query (or fragment) parameters of a URL.
+pub fn params_of(url: &str, sep: char) -> HashMap<String, String> {
+    let raw = url.split_once(sep).map(|(_, q)| q).unwrap_or("");
+    form_urlencoded::parse(raw.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+pub struct App {
+    pub id: String,
+    pub secret: Option<String>,
+}
+
+pub async fn web_app(server: &TestServer, extra: Value) -> App {
+    let mut body = json!({
+        "name": "Photo Printer", "type": "confidential",
+        "redirect_uris": ["https://printer.example/cb"],
+        "grant_types": ["authorization_code", "refresh_token", "implicit"],
+        "scopes": ["readUsersData", "modifyUsersData", "read"],
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let doc = admin_client(server, body).await;
+    App {
+        id: doc["client_id"].as_str().unwrap().into(),
+        secret: doc["client_secret"].as_str().map(str::to_owned),
+    }
+}
+
+pub const VERIFIER: &str = "a-verifier-that-is-long-enough-to-satisfy-rfc-7636-rules";
+
+fn authorize_url(app: &App, redirect: &str, extra: &str) -> String {
+    let q = form_urlencoded::Serializer::new(String::new())
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &app.id)
+        .append_pair("redirect_uri", redirect)
+        .append_pair("state", "st-123 & more")
+        .append_pair("code_challenge", &pkce::s256(VERIFIER))
+        .append_pair("code_challenge_method", "S256")
+        .finish();
+    format!("/oauth/authorize?{q}{extra}")
+}
+
+/// Logs in on the login page and allows on the consent page; returns the
+/// final response (a redirect, or the out-of-band page).
+pub async fn sign_in_and_allow(b: &mut Browser, url: &str, user: &str, pw: &str) -> Response {
+    let resp = b.get(url).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("name=\"username\""), "{page}");
+    let resp = b
+        .submit(&page, &[("username", user), ("password", pw)])
+        .await;
+    if resp.status() != StatusCode::OK {
+        return resp;
+    }
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("name=\"decision\""), "{page}");
+    b.submit(&page, &[("decision", "allow")]).await
+}
+
+async fn exchange(server: &TestServer, app: &App, form: &[(&str, &str)]) -> Response {
+    let mut req = server.post("/oauth/token");
+    let mut form: Vec<(&str, &str)> = form.to_vec();
+    match &app.secret {
+        Some(s) => req = req.basic_auth(&app.id, Some(s)),
+        None => form.push(("client_id", &app.id)),
+    }
+    req.form(&form).send().await.unwrap()
+}
+
+async fn redeem(server: &TestServer, app: &App, code: &str, redirect: &str) -> Response {
+    exchange(
+        server,
+        app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await
+}
+
+async fn me_status(server: &TestServer, token: &str) -> StatusCode {
+    server
+        .get("/api/v1/users/me")
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn new_user(server: &TestServer) {
+    server.create_user("pat", "pat-password", &["member"]).await;
+}
+
+#[tokio::test]
+async fn code_flow_with_pkce_login_consent_and_refresh() {
+    let server = TestServer::start().await;
+    new_user(&server).await;
+    let app = web_app(&server, json!({})).await;
+    let redirect = "https://printer.example/cb";
+    let mut b = Browser::new(&server);
+
+    let resp = b
+        .get(&authorize_url(&app, redirect, "&scope=readUsersData+read"))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let h = resp.headers();
+    assert!(h["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    assert_eq!(h["x-frame-options"], "DENY");
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("Photo Printer"));
+    assert!(page.contains("name=\"csrf_token\""));
+    assert!(page.contains("name=\"password\""));
+
+    let resp = b
+        .submit(&page, &[("username", "pat"), ("password", "pat-password")])
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(b.cookies.contains_key("lk_session"));
+    let page = resp.text().await.unwrap();
+    assert!(
+        page.contains("Read your user data"),
+        "scope descriptions: {page}"
+    );
+    assert!(page.contains("Read access to your account"));
+    assert!(page.contains("registered by admin"));
+
+    let resp = b.submit(&page, &[("decision", "allow")]).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let loc = location(&resp);
+    assert!(loc.starts_with("https://printer.example/cb?"), "{loc}");
+    let p = params_of(&loc, '?');
+    assert_eq!(p["state"], "st-123 & more", "state echoed verbatim");
+    let code = &p["code"];
+    assert!(code.starts_with("lk_ac_"));
+
+    let resp = redeem(&server, &app, code, redirect).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    let t: Value = resp.json().await.unwrap();
+    assert_eq!(t["token_type"], "Bearer");
+    assert_eq!(t["scope"], "readUsersData read");
+    let access = t["access_token"].as_str().unwrap().to_owned();
+    let refresh = t["refresh_token"].as_str().unwrap().to_owned();
+    assert!(refresh.starts_with("lk_rt_"));
+    let me: Value = server
+        .get("/api/v1/users/me")
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["username"], "pat");
+    assert_eq!(me["auth_method"], "access_token");
+    assert_eq!(me["client_id"], app.id);
+
+    // Refresh: rotation, narrowing allowed, widening not.
+    let resp = exchange(
+        &server,
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh),
+            ("scope", "read"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let t2: Value = resp.json().await.unwrap();
+    assert_eq!(t2["scope"], "read");
+    let refresh2 = t2["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(refresh2, refresh);
+    let resp = exchange(
+        &server,
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh2),
+            ("scope", "read modifyUsersData"),
+        ],
+    )
+    .await;
+    expect_error(resp, StatusCode::BAD_REQUEST, "invalid_scope").await;
+
+    // Reusing the first refresh token revokes the whole family.
+    let resp = exchange(
+        &server,
+        &app,
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+    )
+    .await;
+    expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    let resp = exchange(
+        &server,
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh2),
+        ],
+    )
+    .await;
+    expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    assert_eq!(me_status(&server, &access).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        me_status(&server, t2["access_token"].as_str().unwrap()).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn a_session_and_remembered_consent_skip_both_pages() {
+    let server = TestServer::start().await;
+    new_user(&server).await;
+    let app = web_app(&server, json!({})).await;
+    let redirect = "https://printer.example/cb";
+    let mut b = Browser::new(&server);
+    let resp = sign_in_and_allow(
+        &mut b,
+        &authorize_url(&app, redirect, "&scope=read"),
+        "pat",
+        "pat-password",
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+
+    let resp = b.get(&authorize_url(&app, redirect, "&scope=read")).await;
+    assert_eq!(resp.status(), StatusCode::FOUND, "no login, no consent");
+    assert!(params_of(&location(&resp), '?').contains_key("code"));
+
+    // A wider request asks again.
+    let resp = b
+        .get(&authorize_url(
+            &app,
+            redirect,
+            "&scope=read+modifyUsersData",
+        ))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.text().await.unwrap().contains("name=\"decision\""));
+
+    // After logout the old session cookie is worthless.
+    let old = b.cookies["lk_session"].clone();
+    let resp = b.get("/oauth/logout").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(!b.cookies.contains_key("lk_session"));
+    b.cookies.insert("lk_session".into(), old);
+    let resp = b.get(&authorize_url(&app, redirect, "&scope=read")).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.text().await.unwrap().contains("name=\"password\""));
+}
+
+#[tokio::test]
+async fn first_party_clients_skip_consent_and_deny_is_reported() {
+    let server = TestServer::start().await;
+    new_user(&server).await;
+    let first = web_app(&server, json!({"skip_consent": true})).await;
+    let redirect = "https://printer.example/cb";
+    let mut b = Browser::new(&server);
+    let resp = b.get(&authorize_url(&first, redirect, "")).await;
+    let page = resp.text().await.unwrap();
+    let resp = b
+        .submit(&page, &[("username", "pat"), ("password", "pat-password")])
+        .await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::SEE_OTHER,
+        "straight back with a code"
+    );
+    assert!(params_of(&location(&resp), '?').contains_key("code"));
+
+    let other = web_app(&server, json!({})).await;
+    let resp = b.get(&authorize_url(&other, redirect, "")).await;
+    let page = resp.text().await.unwrap();
+    let resp = b.submit(&page, &[("decision", "deny")]).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let p = params_of(&location(&resp), '?');
+    assert_eq!(p["error"], "access_denied");
+    assert_eq!(p["state"], "st-123 & more");
+    assert!(!p.contains_key("code"));
+}
+
+#[tokio::test]
+async fn login_failures_look_alike_and_slow_down() {
+    let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000)));
+    let server = TestServer::builder().clock(clock.clone()).start().await;
+    new_user(&server).await;
+    let app = web_app(&server, json!({})).await;
+    let mut b = Browser::new(&server);
+    let resp = b
+        .get(&authorize_url(&app, "https://printer.example/cb", ""))
+        .await;
+    let page = resp.text().await.unwrap();
+    let resp = b
+        .submit(
+            &page,
+            &[("username", "pat"), ("password", "wrong-password")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let wrong = resp.text().await.unwrap();
+    let resp = b
+        .submit(
+            &page,
+            &[("username", "nobody"), ("password", "wrong-password")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let unknown = resp.text().await.unwrap();
+    let msg = "The username or password is incorrect.";
+    assert!(wrong.contains(msg) && unknown.contains(msg));
+    for _ in 0..4 {
+        b.submit(
+            &page,
+            &[("username", "pat"), ("password", "wrong-password")],
+        )
+        .await;
+    }
+    let resp = b
+        .submit(&page, &[("username", "pat"), ("password", "pat-password")])
+        .await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
+    assert!(resp
+        .text()
+        .await
+        .unwrap()
+        .contains("Try again in 2 seconds"));
+    clock.advance(2);
+    let resp = b
+        .submit(&page, &[("username", "pat"), ("password", "pat-password")])
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK, "the wait ends");
+    // Another user is not affected.
+    server.create_user("sam", "sam-password", &["member"]).await;
+    let resp = b
+        .submit(&page, &[("username", "sam"), ("password", "sam-password")])
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn forms_without_the_csrf_token_are_refused() {
+    let server = TestServer::start().await;
+    new_user(&server).await;
+    let app = web_app(&server, json!({})).await;
+    let url = authorize_url(&app, "https://printer.example/cb", "");
+    let mut b = Browser::new(&server);
+    let page = b.get(&url).await.text().await.unwrap();
+    let mut form = hidden_inputs(&page);
+    form.retain(|(k, _)| k != "csrf_token");
+    form.push(("username".into(), "pat".into()));
+    form.push(("password".into(), "pat-password".into()));
+    let resp = b.post_form("/oauth/authorize/login", &form).await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    // A token minted for another browser's cookie does not fit this one.
+    let mut other = Browser::new(&server);
+    let other_page = other.get(&url).await.text().await.unwrap();
+    let mut form = hidden_inputs(&other_page);
+    form.push(("username".into(), "pat".into()));
+    form.push(("password".into(), "pat-password".into()));
+    let resp = b.post_form("/oauth/authorize/login", &form).await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    // Consent: a signed-in browser posting without the token.
+    let resp = sign_in_and_allow(&mut b, &url, "pat", "pat-password").await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let page = b
+        .get(&authorize_url(
+            &app,
+            "https://printer.example/cb",
+            "&scope=read",
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mut form = hidden_inputs(&page);
+    form.retain(|(k, _)| k != "csrf_token");
+    form.push(("decision".into(), "allow".into()));
+    let resp = b.post_form("/oauth/authorize/consent", &form).await;
+    let status = resp.status();
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        resp.text().await.unwrap()
+    );
+}
+
+/// Nothing that fails client or redirect URI validation is ever redirected.
+#[tokio::test]
+async fn bad_clients_and_redirect_uris_get_a_page_not_a_redirect() {
+    let server = TestServer::start().await;
+    let app = web_app(
+        &server,
+        json!({"redirect_uris": ["https://printer.example/cb", "http://127.0.0.1/loop"]}),
+    )
+    .await;
+    let mut b = Browser::new(&server);
+    let evil = [
+        "https://evil.example/cb",
+        "https://printer.example/cb/",
+        "https://printer.example/c",
+        "https://printer.example/cb?x=1",
+        "https://printer.example/cb#frag",
+        "https://printer.example.evil.example/cb",
+        "https://printer.example@evil.example/cb",
+        "https://evil.example@printer.example/cb",
+        "http://printer.example/cb",
+        "https://printer.example:8443/cb",
+        "https://PRINTER.example/cb",
+        "https://printer.example/%63b",
+        "https://printer.example/cb%2f..",
+        "http://127.0.0.1:8080/loop/x",
+        "http://localhost:8080/loop",
+        "javascript:alert(1)",
+    ];
+    for uri in evil {
+        let url = authorize_url(&app, uri, "");
+        let resp = b.get(&url).await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{uri}");
+        assert!(resp.headers().get("location").is_none(), "{uri}");
+        assert!(
+            resp.text().await.unwrap().contains("not registered"),
+            "{uri}"
+        );
+    }
+    for q in [
+        "response_type=code&redirect_uri=https://printer.example/cb".to_string(),
+        "response_type=code&client_id=cli_000000000000000000000000&redirect_uri=https://printer.example/cb".into(),
+        format!("response_type=code&client_id={}&client_id={}", app.id, app.id),
+    ] {
+        let resp = b.get(&format!("/oauth/authorize?{q}")).await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{q}");
+        assert!(resp.headers().get("location").is_none());
+    }
+    // Two URIs registered: redirect_uri may not be left out.
+    let resp = b
+        .get(&format!(
+            "/oauth/authorize?response_type=code&client_id={}",
+            app.id
+        ))
+        .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    // Loopback registered without a port: any port.
+    let resp = b
+        .get(&authorize_url(&app, "http://127.0.0.1:49152/loop", ""))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+/// After the client and redirect URI check out, errors go to the client.
+#[tokio::test]
+async fn request_errors_are_redirected_with_the_state() {
+    let server = TestServer::start().await;
+    let app = web_app(&server, json!({"grant_types": ["authorization_code"]})).await;
+    let public = web_app(&server, json!({"type": "public", "redirect_uris": ["http://127.0.0.1/cb"], "grant_types": ["authorization_code"]})).await;
+    let plain_ok = web_app(&server, json!({"allow_plain_pkce": true})).await;
+    let mut b = Browser::new(&server);
+    let base = |app: &App, uri: &str| {
+        format!(
+            "/oauth/authorize?client_id={}&redirect_uri={}&state=s1",
+            app.id,
+            form_urlencoded::byte_serialize(uri.as_bytes()).collect::<String>()
+        )
+    };
+    let cb = "https://printer.example/cb";
+    let challenge = pkce::s256(VERIFIER);
+    let cases: Vec<(String, &str)> = vec![
+        (base(&app, cb), "invalid_request"),
+        (
+            format!("{}&response_type=id_token", base(&app, cb)),
+            "unsupported_response_type",
+        ),
+        (
+            format!("{}&response_type=token", base(&app, cb)),
+            "unauthorized_client",
+        ),
+        (
+            format!("{}&response_type=code&scope=manageJobs", base(&app, cb)),
+            "invalid_scope",
+        ),
+        (
+            format!("{}&response_type=code&scope=bad\"scope", base(&app, cb)),
+            "invalid_scope",
+        ),
+        (
+            format!(
+                "{}&response_type=code&code_challenge={challenge}&code_challenge_method=S512",
+                base(&app, cb)
+            ),
+            "invalid_request",
+        ),
+        (
+            format!(
+                "{}&response_type=code&code_challenge={challenge}&code_challenge_method=plain",
+                base(&app, cb)
+            ),
+            "invalid_request",
+        ),
+        (
+            format!("{}&response_type=code&code_challenge=short", base(&app, cb)),
+            "invalid_request",
+        ),
+        (
+            format!(
+                "{}&response_type=code",
+                base(&public, "http://127.0.0.1:5000/cb")
+            ),
+            "invalid_request",
+        ),
+    ];
+    for (url, code) in cases {
+        let resp = b.get(&url).await;
+        assert_eq!(resp.status(), StatusCode::FOUND, "{url}");
+        let loc = location(&resp);
+        let p = params_of(&loc, if loc.contains('#') { '#' } else { '?' });
+        assert_eq!(
+            p.get("error").map(String::as_str),
+            Some(code),
+            "{url} → {loc}"
+        );
+        assert_eq!(p["state"], "s1");
+        assert!(!p["error_description"].is_empty());
+    }
+    // plain where allowed: accepted (the login page shows).
+    let url = format!(
+        "{}&response_type=code&code_challenge={VERIFIER}&code_challenge_method=plain",
+        base(&plain_ok, cb)
+    );
+    assert_eq!(b.get(&url).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn installed_apps_get_oob_pages_and_loopback_redirects() {
+    let server = TestServer::start().await;
+    new_user(&server).await;
+    let app = web_app(&server, json!({
+        "type": "public",
+        "redirect_uris": ["urn:ietf:wg:oauth:2.0:oob", "urn:ietf:wg:oauth:2.0:oob:auto", "http://localhost/cb"],
+        "grant_types": ["authorization_code", "refresh_token", "implicit"],
+    }))
+    .await;
+    let mut b = Browser::new(&server);
+
+    let resp = sign_in_and_allow(
+        &mut b,
+        &authorize_url(&app, "urn:ietf:wg:oauth:2.0:oob", ""),
+        "pat",
+        "pat-password",
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let page = resp.text().await.unwrap();
+    let t = title(&page);
+    assert!(t.starts_with("Success code=lk_ac_"), "{t}");
+    assert!(t.ends_with("&state=st-123 & more"), "{t}");
+    assert!(page.contains("Copy the code"));
+    let code = t["Success code=".len()..]
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let resp = redeem(&server, &app, &code, "urn:ietf:wg:oauth:2.0:oob").await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::OK,
+        "public client, PKCE, no secret"
+    );
+    let tok: Value = resp.json().await.unwrap();
+    assert!(tok["refresh_token"].is_string());
+
+    let resp = b
+        .get(&authorize_url(&app, "urn:ietf:wg:oauth:2.0:oob:auto", ""))
+        .await;
+    let page = resp.text().await.unwrap();
+    assert!(title(&page).starts_with("Success code=lk_ac_"));
+    assert!(page.contains("close this window"));
+
+    let resp = b
+        .get(&authorize_url(&app, "http://localhost:61234/cb", ""))
+        .await;
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    let loc = location(&resp);
+    assert!(loc.starts_with("http://localhost:61234/cb?code="), "{loc}");
+    let code = params_of(&loc, '?')["code"].clone();
+    let resp = redeem(&server, &app, &code, "http://localhost:61234/cb").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    // Imagen's example: response_type=token with the oob redirect.
+    let q = format!(
+        "/oauth/authorize?response_type=token&client_id={}&redirect_uri=urn:ietf:wg:oauth:2.0:oob&scope=readUsersData&state=x",
+        app.id
+    );
+    let resp = b.get(&q).await;
+    let page = resp.text().await.unwrap();
+    let t = title(&page);
+    assert!(t.starts_with("Success access_token=lk_at_"), "{t}");
+    assert!(
+        t.contains("&token_type=Bearer&expires_in=3600&scope=readUsersData&state=x"),
+        "{t}"
+    );
+    assert!(!t.contains("refresh_token"));
+}
+
+#[tokio::test]
+async fn implicit_tokens_come_in_the_fragment() {
+    let server = TestServer::start().await;
+    new_user(&server).await;
+    let app = web_app(&server, json!({})).await;
+    let mut b = Browser::new(&server);
+    let url = format!(
+        "/oauth/authorize?response_type=token&client_id={}&redirect_uri=https://printer.example/cb&state=abc&scope=read",
+        app.id
+    );
+    let resp = sign_in_and_allow(&mut b, &url, "pat", "pat-password").await;
+    let loc = location(&resp);
+    assert!(
+        loc.starts_with("https://printer.example/cb#access_token="),
+        "{loc}"
+    );
+    let p = params_of(&loc, '#');
+    assert_eq!(p["token_type"], "Bearer");
+    assert_eq!(p["scope"], "read");
+    assert_eq!(p["state"], "abc");
+    assert!(!p.contains_key("refresh_token"));
+    assert_eq!(me_status(&server, &p["access_token"]).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn codes_are_bound_single_use_and_short_lived() {
+    let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000)));
+    let server = TestServer::builder().clock(clock.clone()).start().await;
+    new_user(&server).await;
+    let app = web_app(&server, json!({})).await;
+    let other = web_app(&server, json!({})).await;
+    let cb = "https://printer.example/cb";
+    let mut b = Browser::new(&server);
+    let resp = sign_in_and_allow(&mut b, &authorize_url(&app, cb, ""), "pat", "pat-password").await;
+    let code = params_of(&location(&resp), '?')["code"].clone();
+
+    // Another client, another redirect URI, a wrong verifier, no verifier.
+    let resp = redeem(&server, &other, &code, cb).await;
+    expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    // (A failed attempt by another client used the code up: start again.)
+    let code = fresh_code(&mut b, &app, cb).await;
+    let resp = redeem(&server, &app, &code, "https://printer.example/other").await;
+    expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    let code = fresh_code(&mut b, &app, cb).await;
+    let resp = exchange(
+        &server,
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", cb),
+            ("code_verifier", &format!("{VERIFIER}x")),
+        ],
+    )
+    .await;
+    expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    let code = fresh_code(&mut b, &app, cb).await;
+    let resp = exchange(
+        &server,
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", cb),
+        ],
+    )
+    .await;
+    expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
+
+    // A replayed code fails and revokes what the first redemption issued.
+    let code = fresh_code(&mut b, &app, cb).await;
+    let resp = redeem(&server, &app, &code, cb).await;
+    let t: Value = resp.json().await.unwrap();
+    let access = t["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(me_status(&server, &access).await, StatusCode::OK);
+    let resp = redeem(&server, &app, &code, cb).await;
+    expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    assert_eq!(me_status(&server, &access).await, StatusCode::UNAUTHORIZED);
+    let resp = exchange(
+        &server,
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", t["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
+
+    // Ten minutes at most.
+    let code = fresh_code(&mut b, &app, cb).await;
+    clock.advance(600);
+    let resp = redeem(&server, &app, &code, cb).await;
+    expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
+
+    // PKCE downgrade: a code issued without a challenge, redeemed with a verifier.
+    let url = format!(
+        "/oauth/authorize?response_type=code&client_id={}&redirect_uri={cb}",
+        app.id
+    );
+    let resp = b.get(&url).await;
+    let code = params_of(&location(&resp), '?')["code"].clone();
+    let resp = redeem(&server, &app, &code, cb).await;
+    expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
+}
+
+async fn fresh_code(b: &mut Browser, app: &App, cb: &str) -> String {
+    let resp = b.get(&authorize_url(app, cb, "")).await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::FOUND,
+        "signed in and consented already"
+    );
+    params_of(&location(&resp), '?')["code"].clone()
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_exactly_one_wins() {
+    let server = TestServer::start().await;
+    new_user(&server).await;
+    let app = web_app(&server, json!({})).await;
+    let cb = "https://printer.example/cb";
+    let mut b = Browser::new(&server);
+    let resp = sign_in_and_allow(&mut b, &authorize_url(&app, cb, ""), "pat", "pat-password").await;
+    let code = params_of(&location(&resp), '?')["code"].clone();
+    let t: Value = redeem(&server, &app, &code, cb).await.json().await.unwrap();
+    let refresh = t["refresh_token"].as_str().unwrap().to_owned();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (client, url, id, secret, refresh) = (
+            server.client.clone(),
+            server.url("/oauth/token"),
+            app.id.clone(),
+            app.secret.clone().unwrap(),
+            refresh.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .basic_auth(id, Some(secret))
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        if t.await.unwrap() == StatusCode::OK {
+            ok += 1;
+        }
+    }
+    assert_eq!(ok, 1);
+}
+
+#[tokio::test]
+async fn revoking_a_refresh_token_revokes_its_access_tokens() {
+    let server = TestServer::start().await;
+    new_user(&server).await;
+    let app = web_app(&server, json!({})).await;
+    let cb = "https://printer.example/cb";
+    let mut b = Browser::new(&server);
+    let resp = sign_in_and_allow(&mut b, &authorize_url(&app, cb, ""), "pat", "pat-password").await;
+    let code = params_of(&location(&resp), '?')["code"].clone();
+    let t: Value = redeem(&server, &app, &code, cb).await.json().await.unwrap();
+    let (access, refresh) = (
+        t["access_token"].as_str().unwrap(),
+        t["refresh_token"].as_str().unwrap(),
+    );
+    let intro: Value = server
+        .post("/oauth/introspect")
+        .basic_auth(&app.id, app.secret.as_deref())
+        .form(&[("token", refresh)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(intro["active"], true);
+    assert_eq!(intro["token_type"], "refresh_token");
+    assert_eq!(intro["username"], "pat");
+    let resp = server
+        .post("/oauth/revoke")
+        .basic_auth(&app.id, app.secret.as_deref())
+        .form(&[("token", refresh), ("token_type_hint", "refresh_token")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(me_status(&server, access).await, StatusCode::UNAUTHORIZED);
+    let resp = exchange(
+        &server,
+        &app,
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+    )
+    .await;
+    expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
+}
+
+#[tokio::test]
+async fn metadata_lists_the_authorization_endpoint() {
+    let server = TestServer::start().await;
+    let m: Value = server
+        .get("/.well-known/oauth-authorization-server")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(m["authorization_endpoint"], server.url("/oauth/authorize"));
+    assert_eq!(m["response_types_supported"], json!(["code", "token"]));
+    assert_eq!(
+        m["code_challenge_methods_supported"],
+        json!(["S256", "plain"])
+    );
+    assert_eq!(
+        m["grant_types_supported"],
+        json!([
+            "authorization_code",
+            "client_credentials",
+            "refresh_token",
+            "implicit"
+        ])
+    );
+    assert!(m["token_endpoint_auth_methods_supported"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("none")));
+}
