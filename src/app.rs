@@ -6,8 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use poem::endpoint::make_sync;
 use poem::http::StatusCode;
 use poem::web::headers::{ContentLength, HeaderMapExt};
+use poem::web::Html;
 use poem::{get, post, Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use tokio::io::{AsyncRead, ReadBuf};
 
@@ -17,7 +19,12 @@ use crate::state::AppState;
 /// Builds the whole HTTP application for one server.
 pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
     let api = api::api_service();
-    let docs = api.swagger_ui();
+    let page = api::docs::swagger_page(api.swagger_ui_html());
+    // Swagger UI with sign-in preset (client `swagger-ui`, PKCE); poem-openapi's
+    // own endpoint still serves the OAuth receiver page.
+    let docs = Route::new()
+        .at("/", make_sync(move |_| Html(page.clone())))
+        .at("/oauth-receiver.html", api.swagger_ui());
     let spec_json = api.spec_endpoint();
     let spec_yaml = api.spec_endpoint_yaml();
     let limit = state.config.body_limit;

@@ -65,6 +65,16 @@ requirements! {
     ClientsWrite => Some(Permission::ClientsWrite);
 }
 
+fn builtin_scopes() -> Vec<MetaOAuthScope> {
+    Permission::ALL
+        .into_iter()
+        .map(|p| MetaOAuthScope {
+            name: p.scope(),
+            description: Some(builtin_description(p)),
+        })
+        .collect()
+}
+
 /// An authenticated caller allowed to perform `R`.
 pub struct Authorized<R: Requirement> {
     pub principal: Principal,
@@ -112,7 +122,7 @@ impl<'a, R: Requirement> ApiExtractor<'a> for Authorized<R> {
             MetaSecurityScheme {
                 ty: "oauth2",
                 description: Some(
-                    "An OAuth client's id and secret: Swagger UI fetches an access token from /oauth/token (client_credentials) and sends it as Bearer. Leave the scopes unticked to get all of the client's scopes.",
+                    "Sign in as a latchkey user (authorization code with PKCE, client_id `swagger-ui`, no secret), or give an OAuth client's id and secret (client_credentials; leave the scopes unticked to get all of the client's). Swagger UI then sends the access token as Bearer.",
                 ),
                 name: None,
                 key_in: None,
@@ -125,15 +135,14 @@ impl<'a, R: Requirement> ApiExtractor<'a> for Authorized<R> {
                         authorization_url: None,
                         token_url: Some("/oauth/token"),
                         refresh_url: None,
-                        scopes: Permission::ALL
-                            .into_iter()
-                            .map(|p| MetaOAuthScope {
-                                name: p.scope(),
-                                description: Some(builtin_description(p)),
-                            })
-                            .collect(),
+                        scopes: builtin_scopes(),
                     }),
-                    authorization_code: None,
+                    authorization_code: Some(MetaOAuthFlow {
+                        authorization_url: Some("/oauth/authorize"),
+                        token_url: Some("/oauth/token"),
+                        refresh_url: Some("/oauth/token"),
+                        scopes: builtin_scopes(),
+                    }),
                 }),
                 openid_connect_url: None,
             },

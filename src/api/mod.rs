@@ -8,6 +8,7 @@
 mod api_keys;
 pub mod auth;
 mod clients;
+pub mod docs;
 pub mod error;
 mod health;
 mod links;

@@ -44,7 +44,7 @@ pub async fn login(req: &Request, Data(state): Data<&AppState>, body: Body) -> R
         Err(m) => return error_page(StatusCode::BAD_REQUEST, &m),
     };
     let params = authorize_params(&pairs);
-    let request = match validated(state, &params) {
+    let request = match validated(state, req, &params) {
         Ok(r) => r,
         Err(resp) => return *resp,
     };
@@ -107,7 +107,7 @@ pub async fn consent(req: &Request, Data(state): Data<&AppState>, body: Body) ->
         Err(m) => return error_page(StatusCode::BAD_REQUEST, &m),
     };
     let params = authorize_params(&pairs);
-    let request = match validated(state, &params) {
+    let request = match validated(state, req, &params) {
         Ok(r) => r,
         Err(resp) => return *resp,
     };
@@ -165,7 +165,7 @@ async fn respond(
     csrf: &str,
     message: Option<&str>,
 ) -> Response {
-    let request = match validated(state, params) {
+    let request = match validated(state, req, params) {
         Ok(r) => r,
         Err(resp) => return *resp,
     };
@@ -202,14 +202,18 @@ async fn continue_as(
 }
 
 /// Validates the request; a refusal is already the response.
-fn validated(state: &AppState, params: &AuthorizeParams) -> Result<AuthzRequest, Box<Response>> {
+fn validated(
+    state: &AppState,
+    req: &Request,
+    params: &AuthorizeParams,
+) -> Result<AuthzRequest, Box<Response>> {
     if !state.is_ready() {
         return Err(Box::new(error_page(
             StatusCode::SERVICE_UNAVAILABLE,
             "latchkey is starting; try again in a moment.",
         )));
     }
-    match flow::validate(state, params) {
+    match flow::validate(state, params, &super::links::base_url(req, state)) {
         Ok(Ok(r)) => Ok(r),
         Ok(Err(Refusal::Page(m))) => Err(Box::new(error_page(StatusCode::BAD_REQUEST, &m))),
         Ok(Err(Refusal::Client(reply))) => Err(Box::new(deliver(&reply, StatusCode::FOUND))),

@@ -87,8 +87,13 @@ impl RedirectUri {
 
 /// Whether `presented` names the registered URI `registered`: the same string,
 /// or — for a loopback `http` URI registered without a port — the same URI with
-/// any port (RFC 8252 §7.3). Nothing else: no prefix, case or path leniency.
-pub fn matches(registered: &str, presented: &str) -> bool {
+/// any port (RFC 8252 §7.3), or — for a path registered by a built-in client —
+/// that path on this server's own origin `own_base`. Nothing else: no prefix,
+/// case or path leniency.
+pub fn matches(registered: &str, presented: &str, own_base: &str) -> bool {
+    if registered.starts_with('/') {
+        return presented.strip_prefix(own_base) == Some(registered);
+    }
     if registered == presented {
         return true;
     }
@@ -209,7 +214,35 @@ mod tests {
     }
 
     #[test]
+    fn own_paths_match_only_this_servers_origin() {
+        let own = "http://127.0.0.1:8080";
+        let reg = "/docs/oauth-receiver.html";
+        assert!(matches(
+            reg,
+            "http://127.0.0.1:8080/docs/oauth-receiver.html",
+            own
+        ));
+        assert!(!matches(
+            reg,
+            "http://127.0.0.1:9090/docs/oauth-receiver.html",
+            own
+        ));
+        assert!(!matches(
+            reg,
+            "https://evil.example/docs/oauth-receiver.html",
+            own
+        ));
+        assert!(!matches(reg, "/docs/oauth-receiver.html", own));
+        assert!(!matches(
+            reg,
+            "http://127.0.0.1:8080/docs/oauth-receiver.html?x",
+            own
+        ));
+    }
+
+    #[test]
     fn matching_is_exact_except_loopback_ports() {
+        let matches = |r: &str, p: &str| matches(r, p, "http://latchkey.test");
         let reg = "https://app.example/cb";
         assert!(matches(reg, reg));
         for bad in [

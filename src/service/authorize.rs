@@ -161,6 +161,7 @@ pub enum Refusal {
 pub fn validate(
     state: &AppState,
     p: &AuthorizeParams,
+    own_base: &str,
 ) -> Result<std::result::Result<AuthzRequest, Refusal>> {
     let page = |m: &str| Ok(Err(Refusal::Page(m.to_owned())));
     let Some(client_id) = p.client_id.as_deref().filter(|c| !c.is_empty()) else {
@@ -180,7 +181,7 @@ pub fn validate(
         Some(uri) => match client
             .redirect_uris
             .iter()
-            .any(|r| redirect_uri::matches(r, uri))
+            .any(|r| redirect_uri::matches(r, uri, own_base))
         {
             true => (uri.to_owned(), true),
             false => {
@@ -191,6 +192,7 @@ pub fn validate(
         },
         // RFC 6749 §3.1.2.3: optional only when exactly one is registered.
         None => match client.redirect_uris.as_slice() {
+            [only] if only.starts_with('/') => (format!("{own_base}{only}"), false),
             [only] => (only.clone(), false),
             [] => return page("This application has no redirect URI registered."),
             _ => {

@@ -24,6 +24,12 @@ pub enum Bootstrap {
 /// `--admin-password` only seeds the first start, it never resets a password.
 pub async fn ensure_admin(state: &AppState) -> Result<Bootstrap> {
     crate::service::scopes::ensure_catalog(state).await?;
+    let outcome = admin(state).await?;
+    crate::service::clients::ensure_swagger_ui(state).await?;
+    Ok(outcome)
+}
+
+async fn admin(state: &AppState) -> Result<Bootstrap> {
     if !state.store.users().is_empty() {
         return Ok(Bootstrap::Existing);
     }
