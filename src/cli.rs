@@ -64,6 +64,9 @@ pub struct ServeArgs {
     /// Refresh-token lifetime in seconds (1 s to a year); every rotation starts a new one.
     #[arg(long, env = "LATCHKEY_REFRESH_TOKEN_TTL", default_value_t = crate::config::DEFAULT_REFRESH_TOKEN_TTL, value_parser = parse_refresh_ttl)]
     pub refresh_token_ttl: i64,
+    /// A TOML file of users, scopes, clients and API keys with fixed secrets, applied at every start (idempotent).
+    #[arg(long, env = "LATCHKEY_SEED")]
+    pub seed: Option<PathBuf>,
     /// Refuse `Authorization: Basic` on the API.
     #[arg(long, env = "LATCHKEY_NO_BASIC_AUTH")]
     pub no_basic_auth: bool,

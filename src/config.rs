@@ -16,6 +16,8 @@ pub struct Config {
     pub access_token_ttl: i64,
     /// Refresh-token lifetime, in seconds (each rotation starts a new one).
     pub refresh_token_ttl: i64,
+    /// A checked `--seed` file, applied at start.
+    pub seed: Option<std::sync::Arc<crate::seed::Seed>>,
 }
 
 impl Default for Config {
@@ -27,6 +29,7 @@ impl Default for Config {
             body_limit: DEFAULT_BODY_LIMIT,
             access_token_ttl: DEFAULT_ACCESS_TOKEN_TTL,
             refresh_token_ttl: DEFAULT_REFRESH_TOKEN_TTL,
+            seed: None,
         }
     }
 }

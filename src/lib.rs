@@ -11,7 +11,7 @@
 //! | [`domain`] | pure rules: ids, usernames, roles, scopes, key usability, clients and redirect URIs, the access-token format, OAuth errors, the authorization decision, credential parsing, time | nothing with I/O |
 //! | [`store`] | sled trees (users, scopes, API keys and their indexes, usage, clients, the revocation list, server secrets), the bincode codec, group commit | nothing above it |
 //! | [`secret`], [`password`] | OS randomness, blake3 fingerprints, argon2id, `Redacted` | — |
-//! | [`cli`], [`healthcheck`] | the command line and the `healthcheck` probe | — |
+//! | [`cli`], [`healthcheck`], [`seed`] | the command line, the `healthcheck` probe, reading and checking `--seed` files | domain |
 //!
 //! Requests flow `api → service → (domain, store)`; nothing flows back up. A test
 //! (`tests/it/layering.rs`) reads `src/` and fails when a module imports a layer
@@ -27,6 +27,7 @@ pub mod error;
 pub mod healthcheck;
 pub mod password;
 pub mod secret;
+pub mod seed;
 pub mod server;
 pub mod service;
 pub mod startup;

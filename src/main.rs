@@ -49,6 +49,11 @@ fn init_tracing(format: LogFormat) {
 }
 
 fn serve(args: ServeArgs) -> Result<(), String> {
+    // A bad seed file is refused before anything starts.
+    let seed = match &args.seed {
+        Some(path) => Some(Arc::new(latchkey::seed::load(path)?)),
+        None => None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -69,6 +74,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             admin_password: args.admin_password.clone().map(Redacted::new),
             access_token_ttl: args.access_token_ttl,
             refresh_token_ttl: args.refresh_token_ttl,
+            seed,
             ..Config::default()
         };
         let launched = latchkey::startup::launch(

@@ -25,6 +25,9 @@ pub enum Bootstrap {
 pub async fn ensure_admin(state: &AppState) -> Result<Bootstrap> {
     crate::service::scopes::ensure_catalog(state).await?;
     let outcome = admin(state).await?;
+    if let Some(seed) = &state.config.seed {
+        crate::service::seed::apply(state, seed).await?;
+    }
     crate::service::clients::ensure_swagger_ui(state).await?;
     Ok(outcome)
 }

@@ -16,6 +16,7 @@ pub mod oauth;
 pub mod passwords;
 pub mod revocations;
 pub mod scopes;
+pub mod seed;
 pub mod tokens;
 pub mod usage;
 pub mod users;

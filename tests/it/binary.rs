@@ -206,3 +206,39 @@ fn bad_flags_are_refused_with_a_message() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("http://"));
 }
+
+/// A bad seed file stops the server before it starts, naming line and field.
+#[test]
+fn a_bad_seed_file_is_refused_naming_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("seed.toml");
+    std::fs::write(
+        &path,
+        "[[users]]\nusername = \"ok\"\npassword = \"long-enough\"\n\n[[clients]]\nclient_id = \"c\"\nname = \"C\"\ntype = \"confidential\"\nclient_secret = \"lk_cs_0123456789abcdef\"\nredirect_uris = [\"http://example.com/cb\"]\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--ephemeral", "--bind", "127.0.0.1:0", "--seed"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 5") && err.contains("redirect_uris"),
+        "{err}"
+    );
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "--ephemeral",
+            "--bind",
+            "127.0.0.1:0",
+            "--seed",
+            "/nonexistent/seed.toml",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read the seed file"));
+}

@@ -1,6 +1,8 @@
 //! Interop: OAuth clients nobody here wrote — the `oauth2` crate and Python's
-//! Authlib — obtain client_credentials tokens, use them, and read our RFC 6749
-//! §5.2 errors the way they read any other server's.
+//! Authlib — obtain client_credentials tokens and run the authorization-code flow
+//! with PKCE and refresh-token rotation, use the tokens, and read our RFC 6749
+//! §5.2 errors the way they read any other server's. There is no browser: the
+//! login and consent forms are posted over plain HTTP.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -12,16 +14,22 @@ use oauth2::basic::{
     BasicClient, BasicErrorResponse, BasicErrorResponseType, BasicTokenResponse, BasicTokenType,
 };
 use oauth2::{
-    AuthType, ClientId, ClientSecret, HttpClientError, RequestTokenError, Scope, TokenResponse,
-    TokenUrl,
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
+    EndpointSet, HttpClientError, PkceCodeChallenge, RedirectUrl, RefreshToken, RequestTokenError,
+    Scope, TokenResponse, TokenUrl,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
+use crate::authorize::{params_of, sign_in_and_allow, Browser};
 use crate::common::TestServer;
 
 /// What a failed `oauth2` token request gives back.
 type TokenError = RequestTokenError<HttpClientError<reqwest::Error>, BasicErrorResponse>;
+
+/// An `oauth2` client that knows the authorization and token endpoints.
+type CodeFlowClient =
+    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
 /// `python3 -m venv`, which also bootstraps pip with ensurepip.
 const VENV_TIMEOUT: Duration = Duration::from_secs(120);
@@ -32,6 +40,19 @@ const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
 const INSTALL_HINT: &str =
     "the Authlib interop test needs python3 with its venv module (Debian/Ubuntu: apt-get install python3 python3-venv)";
+
+/// The code-flow clients' redirect URI: loopback and registered without a port, so
+/// (RFC 8252 §7.3) the server must accept it on any port.
+const REGISTERED_REDIRECT: &str = "http://127.0.0.1/cb";
+/// What the clients send: the registered URI on a port of their own. Nothing listens
+/// there; the tests read the redirect's `Location` instead of following it.
+const CLIENT_REDIRECT: &str = "http://127.0.0.1:8765/cb";
+/// The resource owner who signs in on the login page.
+const USERNAME: &str = "pat";
+const PASSWORD: &str = "pat-password";
+/// Access-token lifetime of every client registered here: longer than Authlib's
+/// 60 s refresh leeway, so it never refreshes on its own behind the script's back.
+const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(600);
 
 /// A registered confidential client: its id and its one-time secret.
 struct Registered {
@@ -48,7 +69,7 @@ async fn register_client(server: &TestServer) -> Registered {
             "type": "confidential",
             "grant_types": ["client_credentials"],
             "scopes": ["read", "write"],
-            "access_token_ttl_seconds": 600,
+            "access_token_ttl_seconds": ACCESS_TOKEN_TTL.as_secs(),
         }))
         .send()
         .await
@@ -62,6 +83,61 @@ async fn register_client(server: &TestServer) -> Registered {
     Registered {
         id: body["client_id"].as_str().unwrap().to_owned(),
         secret: secret.to_owned(),
+    }
+}
+
+/// The HTTP client the `oauth2` crate sends its token requests with. The crate's own
+/// advice: never follow redirects from a token endpoint (SSRF).
+fn token_http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+/// A registered code-flow client; `secret` is `None` for a public one.
+struct CodeApp {
+    id: String,
+    secret: Option<String>,
+}
+
+/// Registers a `confidential` or `public` client for the code flow with refresh
+/// tokens, owned by admin, allowed `read` and `write`, redirecting to [`REGISTERED_REDIRECT`].
+async fn register_code_client(server: &TestServer, kind: &str) -> CodeApp {
+    let resp = server
+        .as_admin(Method::POST, "/api/v1/clients")
+        .json(&json!({
+            "name": format!("{kind} app"),
+            "type": kind,
+            "redirect_uris": [REGISTERED_REDIRECT],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "scopes": ["read", "write"],
+            "access_token_ttl_seconds": ACCESS_TOKEN_TTL.as_secs(),
+        }))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let text = resp.text().await.unwrap();
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "registering a {kind} client: {text}"
+    );
+    let body: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
+    let secret = body["client_secret"].as_str().map(str::to_owned);
+    match kind {
+        "public" => assert_eq!(secret, None, "a public client has no secret: {body}"),
+        _ => assert!(
+            secret.as_deref().is_some_and(|s| s.starts_with("lk_cs_")),
+            "client_secret: {body}"
+        ),
+    }
+    CodeApp {
+        id: body["client_id"].as_str().unwrap().to_owned(),
+        secret,
     }
 }
 
@@ -110,13 +186,7 @@ fn error_code(result: Result<BasicTokenResponse, TokenError>) -> BasicErrorRespo
 async fn oauth2_crate_client_credentials() {
     let server = TestServer::start().await;
     let client = register_client(&server).await;
-    // The oauth2 crate's own advice: never follow redirects from a token endpoint (SSRF).
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap();
+    let http = token_http();
 
     for auth_type in [AuthType::BasicAuth, AuthType::RequestBody] {
         let token = oauth2_token(
@@ -132,11 +202,7 @@ async fn oauth2_crate_client_credentials() {
         let access = token.access_token().secret();
         assert!(access.starts_with("lk_at_"), "{auth_type:?}: {access}");
         assert_eq!(*token.token_type(), BasicTokenType::Bearer, "{auth_type:?}");
-        assert_eq!(
-            token.expires_in(),
-            Some(Duration::from_secs(600)),
-            "{auth_type:?}"
-        );
+        assert_eq!(token.expires_in(), Some(ACCESS_TOKEN_TTL), "{auth_type:?}");
         let mut scopes: Vec<&str> = token.scopes().unwrap().iter().map(|s| s.as_str()).collect();
         scopes.sort_unstable();
         assert_eq!(scopes, ["read", "write"], "{auth_type:?}");
@@ -198,6 +264,200 @@ async fn oauth2_crate_client_credentials() {
     server.stop().await;
 }
 
+/// The oauth2 crate runs the authorization-code flow with S256 PKCE, the login and
+/// consent forms posted by a scripted [`Browser`]: a confidential client with Basic
+/// credentials; the same client with credentials in the body, which the signed-in,
+/// consented browser gets a code for at once (302); and a public client. Each time
+/// its `CsrfToken` comes back verbatim, the code redeems with the verifier, the
+/// token works, the refresh token rotates, and a reused one is `InvalidGrant` and
+/// takes its successor with it.
+#[tokio::test]
+async fn oauth2_crate_code_flow_with_pkce_and_refresh() {
+    let server = TestServer::start().await;
+    server.create_user(USERNAME, PASSWORD, &["member"]).await;
+    let confidential = register_code_client(&server, "confidential").await;
+    let public = register_code_client(&server, "public").await;
+    let http = token_http();
+
+    let mut browser = Browser::new(&server);
+    for (auth_type, consented) in [(AuthType::BasicAuth, false), (AuthType::RequestBody, true)] {
+        let client = code_flow_client(&server, &confidential, auth_type.clone());
+        let label = format!("confidential {auth_type:?}");
+        oauth2_code_flow(&server, &http, &mut browser, &client, consented, &label).await;
+    }
+    // Without a secret the crate sends `client_id` in the body, whatever the AuthType.
+    let client = code_flow_client(&server, &public, AuthType::BasicAuth);
+    let mut browser = Browser::new(&server);
+    oauth2_code_flow(&server, &http, &mut browser, &client, false, "public").await;
+    server.stop().await;
+}
+
+/// An `oauth2` client for `app` that redirects to [`CLIENT_REDIRECT`].
+fn code_flow_client(server: &TestServer, app: &CodeApp, auth_type: AuthType) -> CodeFlowClient {
+    let client = BasicClient::new(ClientId::new(app.id.clone()))
+        .set_auth_uri(AuthUrl::new(server.url("/oauth/authorize")).unwrap())
+        .set_token_uri(TokenUrl::new(server.url("/oauth/token")).unwrap())
+        .set_redirect_uri(RedirectUrl::new(CLIENT_REDIRECT.to_owned()).unwrap())
+        .set_auth_type(auth_type);
+    match &app.secret {
+        Some(secret) => client.set_client_secret(ClientSecret::new(secret.clone())),
+        None => client,
+    }
+}
+
+/// One authorization-code round with `client`, as described on
+/// [`oauth2_crate_code_flow_with_pkce_and_refresh`]. With `consented`, the browser
+/// is expected to be signed in and to have allowed `read` for this client already.
+async fn oauth2_code_flow(
+    server: &TestServer,
+    http: &reqwest::Client,
+    browser: &mut Browser,
+    client: &CodeFlowClient,
+    consented: bool,
+    label: &str,
+) {
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, state) = client
+        .authorize_url(CsrfToken::new_random)
+        .add_scope(Scope::new("read".to_owned()))
+        .set_pkce_challenge(challenge)
+        .url();
+    assert!(
+        url.as_str().starts_with(&server.url("/oauth/authorize?")),
+        "{label}: authorization URL {url}"
+    );
+    let path_and_query = format!("{}?{}", url.path(), url.query().unwrap_or_default());
+    let (resp, expected) = if consented {
+        (browser.get(&path_and_query).await, StatusCode::FOUND)
+    } else {
+        let resp = sign_in_and_allow(browser, &path_and_query, USERNAME, PASSWORD).await;
+        (resp, StatusCode::SEE_OTHER)
+    };
+    let status = resp.status();
+    let location = resp
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = resp.text().await.unwrap_or_default();
+    assert_eq!(
+        status, expected,
+        "{label}: GET {path_and_query}: Location {location:?}, body {body}"
+    );
+    assert!(
+        location.starts_with(&format!("{CLIENT_REDIRECT}?")),
+        "{label}: Location {location}"
+    );
+    let params = params_of(&location, '?');
+    assert_eq!(
+        params.get("state"),
+        Some(state.secret()),
+        "{label}: the CsrfToken is not echoed verbatim: {location}"
+    );
+    let code = params.get("code").cloned().unwrap_or_default();
+    assert!(code.starts_with("lk_ac_"), "{label}: Location {location}");
+
+    let token = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(http)
+        .await
+        .unwrap_or_else(|err| panic!("{label}: redeeming the code: {err:?}"));
+    let refresh = issued(&token, label).clone();
+    let access = token.access_token().secret();
+    assert_me(server, access, client.client_id(), label).await;
+
+    let rotated = client
+        .exchange_refresh_token(&refresh)
+        .request_async(http)
+        .await
+        .unwrap_or_else(|err| panic!("{label}: refreshing: {err:?}"));
+    let successor = issued(&rotated, label);
+    assert_ne!(
+        successor.secret(),
+        refresh.secret(),
+        "{label}: the refresh token was not rotated"
+    );
+    let new_access = rotated.access_token().secret();
+    assert_ne!(new_access, access, "{label}: the same access token again");
+    assert_me(server, new_access, client.client_id(), label).await;
+
+    let reused = client
+        .exchange_refresh_token(&refresh)
+        .request_async(http)
+        .await;
+    assert_eq!(
+        error_code(reused),
+        BasicErrorResponseType::InvalidGrant,
+        "{label}: a reused refresh token"
+    );
+    let after_reuse = client
+        .exchange_refresh_token(successor)
+        .request_async(http)
+        .await;
+    assert_eq!(
+        error_code(after_reuse),
+        BasicErrorResponseType::InvalidGrant,
+        "{label}: the rotated refresh token after its predecessor was reused"
+    );
+    for token in [access, new_access] {
+        let resp = server
+            .get("/api/v1/users/me")
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.status(),
+            StatusCode::UNAUTHORIZED,
+            "{label}: an access token of the revoked family still works"
+        );
+    }
+}
+
+/// Checks a code-flow token response (Bearer, `read`, [`ACCESS_TOKEN_TTL`], our
+/// prefixes) and returns its refresh token.
+fn issued<'t>(token: &'t BasicTokenResponse, label: &str) -> &'t RefreshToken {
+    assert!(
+        token.access_token().secret().starts_with("lk_at_"),
+        "{label}: access_token {}",
+        token.access_token().secret()
+    );
+    assert_eq!(*token.token_type(), BasicTokenType::Bearer, "{label}");
+    assert_eq!(token.expires_in(), Some(ACCESS_TOKEN_TTL), "{label}");
+    let scopes: Option<Vec<&str>> = token
+        .scopes()
+        .map(|scopes| scopes.iter().map(|s| s.as_str()).collect());
+    assert_eq!(scopes, Some(vec!["read"]), "{label}: scope");
+    let refresh = token
+        .refresh_token()
+        .unwrap_or_else(|| panic!("{label}: no refresh_token"));
+    assert!(
+        refresh.secret().starts_with("lk_rt_"),
+        "{label}: refresh_token {}",
+        refresh.secret()
+    );
+    refresh
+}
+
+/// Asserts that `access` authenticates at /api/v1/users/me as [`USERNAME`] through `client_id`.
+async fn assert_me(server: &TestServer, access: &str, client_id: &ClientId, label: &str) {
+    let resp = server
+        .get("/api/v1/users/me")
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let text = resp.text().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{label}: /users/me: {text}");
+    let me: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
+    assert_eq!(me["auth_method"], "access_token", "{label}: {me}");
+    assert_eq!(me["username"], USERNAME, "{label}: {me}");
+    assert_eq!(me["client_id"], client_id.as_str(), "{label}: {me}");
+}
+
 /// Python's Authlib (pinned in tests/interop/requirements.txt), with both
 /// `client_secret_basic` and `client_secret_post`, fetches, uses, introspects and
 /// revokes a token; see tests/interop/authlib_client_credentials.py for each check.
@@ -207,22 +467,64 @@ async fn authlib_client_credentials() {
     let server = TestServer::start().await;
     let client = register_client(&server).await;
 
-    let mut script = Command::new(&python);
+    run_script(
+        &python,
+        "authlib_client_credentials.py",
+        &[&server.base, &client.id, &client.secret],
+    )
+    .await;
+    server.stop().await;
+}
+
+/// Python's Authlib runs the authorization-code flow with S256 PKCE for a
+/// confidential client (`client_secret_basic`) and a public one (`none`), the
+/// forms posted by `requests`: state echoed, code redeemed with the verifier, the
+/// token used, refreshed with rotation, and a reused refresh token refused with
+/// `invalid_grant` after which its successor is dead too. See
+/// tests/interop/authlib_code_flow.py for each check.
+#[tokio::test]
+async fn authlib_code_flow_with_pkce_and_refresh() {
+    let python = interop_venv().await;
+    let server = TestServer::start().await;
+    server.create_user(USERNAME, PASSWORD, &["member"]).await;
+    let confidential = register_code_client(&server, "confidential").await;
+    let public = register_code_client(&server, "public").await;
+    let secret = confidential.secret.unwrap();
+
+    run_script(
+        &python,
+        "authlib_code_flow.py",
+        &[
+            &server.base,
+            &confidential.id,
+            &secret,
+            &public.id,
+            USERNAME,
+            PASSWORD,
+        ],
+    )
+    .await;
+    server.stop().await;
+}
+
+/// Runs tests/interop/`name` with `args` in the venv's python and fails the test,
+/// showing its output, unless it exits 0.
+async fn run_script(python: &Path, name: &str, args: &[&str]) {
+    let mut script = Command::new(python);
     script
         .arg("-u") // unbuffered, so a killed run still shows how far it got
-        .arg(repo().join("tests/interop/authlib_client_credentials.py"))
-        .args([&server.base, &client.id, &client.secret]);
+        .arg(repo().join("tests/interop").join(name))
+        .args(args);
     let out = run_bounded(script, SCRIPT_TIMEOUT)
         .await
         .unwrap_or_else(|err| panic!("cannot run {}: {err}", python.display()));
     assert!(
         out.status.success(),
-        "the Authlib script failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+        "the Authlib script {name} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
         out.status,
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
     );
-    server.stop().await;
 }
 
 fn repo() -> &'static Path {

@@ -19,4 +19,6 @@ mod lifecycle;
 mod oauth;
 mod openapi;
 mod scopes;
+mod seed;
+mod swagger;
 mod users;

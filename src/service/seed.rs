@@ -1,0 +1,224 @@
+//! Applying a `--seed` file at start: creates what is missing and brings what
+//! exists in line with the file, so starting twice with the same seed changes
+//! nothing and a test suite's fixed credentials always work.
+
+use crate::domain::client::{self, ClientType};
+use crate::domain::user::{Role, Roles, Username};
+use crate::error::{Error, Result};
+use crate::secret::{fingerprint, random_bytes, Redacted};
+use crate::seed::Seed;
+use crate::service::scopes;
+use crate::service::users::{self, NewUser, Patch, UserChanges};
+use crate::state::AppState;
+use crate::store::{ApiKeyRecord, ClientRecord};
+
+pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
+    for s in &seed.scopes {
+        match scopes::get(state, &s.name) {
+            Ok(existing) if existing.builtin => {}
+            Ok(_) => {
+                scopes::update(state, &s.name, Some(s.description.clone()), Some(s.default))
+                    .await?;
+            }
+            Err(Error::NotFound { .. }) => {
+                scopes::create(state, s.name.clone(), s.description.clone(), s.default).await?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    for u in &seed.users {
+        let roles: Roles = match &u.roles {
+            Some(r) => r
+                .iter()
+                .map(|r| r.parse::<Role>().map_err(|m| Error::invalid("roles", m)))
+                .collect::<Result<_>>()?,
+            None => [Role::Member].into(),
+        };
+        let key = Username::parse(&u.username)
+            .map_err(|m| Error::invalid("username", m))?
+            .key();
+        match state.store.users().get_by_username(&key)? {
+            Some(existing) => {
+                let patch = |v: &Option<String>| match v {
+                    Some(v) => Patch::Set(v.clone()),
+                    None => Patch::Clear,
+                };
+                users::update(
+                    state,
+                    &existing.id,
+                    UserChanges {
+                        roles: Some(roles),
+                        password: Some(Redacted::new(u.password.clone())),
+                        disabled: Some(u.disabled),
+                        email: patch(&u.email),
+                        name: patch(&u.name),
+                    },
+                )
+                .await?;
+            }
+            None => {
+                users::create(
+                    state,
+                    NewUser {
+                        username: u.username.clone(),
+                        password: Redacted::new(u.password.clone()),
+                        email: u.email.clone(),
+                        name: u.name.clone(),
+                        roles,
+                        disabled: u.disabled,
+                    },
+                )
+                .await?;
+            }
+        }
+    }
+    for c in &seed.clients {
+        let owner = owner_id(state, c.owner.as_deref(), "clients", &c.client_id)?;
+        let ty = ClientType::parse(&c.client_type).map_err(|m| Error::invalid("type", m))?;
+        let grants = match &c.grant_types {
+            Some(g) => client::check_grants(ty, g).map_err(|m| Error::invalid("grant_types", m))?,
+            None => client::default_grants(ty),
+        };
+        let scope_list = match &c.scopes {
+            Some(list) => {
+                for s in list {
+                    scopes::get(state, s).map_err(|_| {
+                        Error::invalid(
+                            "scopes",
+                            format!("client {:?}: unknown scope {s:?}", c.client_id),
+                        )
+                    })?;
+                }
+                list.clone()
+            }
+            None => scopes::list(state)?
+                .into_iter()
+                .filter(|s| s.default)
+                .map(|s| s.name)
+                .collect(),
+        };
+        let now = state.clock.now().unix();
+        let record = ClientRecord {
+            client_id: c.client_id.clone(),
+            owner_id: owner,
+            name: c.name.clone(),
+            client_type: ty.as_str().into(),
+            redirect_uris: c.redirect_uris.clone(),
+            grant_types: grants.iter().map(|g| g.as_str().to_owned()).collect(),
+            scopes: scope_list,
+            access_token_ttl_seconds: c.access_token_ttl_seconds,
+            enabled: c.enabled,
+            secret_hash: c.client_secret.as_ref().map(|s| fingerprint(s).to_vec()),
+            token_epoch: u64::from_be_bytes(random_bytes()),
+            created_at: now,
+            updated_at: now,
+            skip_consent: c.skip_consent,
+            allow_plain_pkce: c.allow_plain_pkce,
+        };
+        let clients = state.store.clients();
+        match clients.get(&c.client_id)? {
+            Some(existing) if existing.owner_id == record.owner_id => {
+                let unchanged = ClientRecord {
+                    token_epoch: existing.token_epoch,
+                    created_at: existing.created_at,
+                    updated_at: existing.updated_at,
+                    ..record.clone()
+                } == existing;
+                if !unchanged {
+                    let result = clients
+                        .update(&c.client_id, |stored| {
+                            *stored = ClientRecord {
+                                token_epoch: stored.token_epoch,
+                                created_at: stored.created_at,
+                                ..record.clone()
+                            };
+                        })
+                        .await;
+                    state.auth_cache.invalidate();
+                    result?;
+                }
+            }
+            Some(_) => {
+                // Another owner: the owner index moves with a delete and insert.
+                let result = clients.delete(&c.client_id).await;
+                state.auth_cache.invalidate();
+                result?;
+                clients.insert(&record).await?;
+            }
+            None => clients.insert(&record).await?,
+        }
+    }
+    for k in &seed.api_keys {
+        let owner = owner_id(state, Some(&k.owner), "api_keys", &k.name)?;
+        for s in &k.scopes {
+            scopes::get(state, s).map_err(|_| {
+                Error::invalid(
+                    "scopes",
+                    format!("API key {:?}: unknown scope {s:?}", k.name),
+                )
+            })?;
+        }
+        let hash = fingerprint(&k.secret).to_vec();
+        let now = state.clock.now().unix();
+        match state.store.api_keys().find_by_hash(&hash)? {
+            Some(existing) if existing.owner_id == owner => {
+                let (name, scopes, enabled) = (k.name.clone(), k.scopes.clone(), k.enabled);
+                let result = state
+                    .store
+                    .api_keys()
+                    .update(&existing.id, move |key| {
+                        key.name = name.clone();
+                        key.scopes = scopes.clone();
+                        key.enabled = enabled;
+                    })
+                    .await;
+                state.auth_cache.invalidate();
+                result?;
+            }
+            found => {
+                if let Some(other) = found {
+                    let result = state.store.api_keys().delete(&other.id).await;
+                    state.auth_cache.invalidate();
+                    result?;
+                }
+                let record = ApiKeyRecord {
+                    id: crate::domain::api_key::id_from_random(random_bytes()),
+                    owner_id: owner,
+                    name: k.name.clone(),
+                    prefix: crate::domain::api_key::display_prefix(&k.secret),
+                    secret_hash: hash,
+                    previous_hash: None,
+                    previous_until: None,
+                    scopes: k.scopes.clone(),
+                    meta_json: "{}".into(),
+                    enabled: k.enabled,
+                    created_at: now,
+                    updated_at: now,
+                    expires_at: None,
+                };
+                state.store.api_keys().insert(&record).await?;
+            }
+        }
+    }
+    state.auth_cache.invalidate();
+    Ok(())
+}
+
+/// The id of the seeded owner (default: the bootstrap admin).
+fn owner_id(state: &AppState, username: Option<&str>, section: &str, what: &str) -> Result<String> {
+    let name = username.unwrap_or(crate::service::bootstrap::ADMIN_USERNAME);
+    let key = Username::parse(name)
+        .map_err(|m| Error::invalid("owner", m))?
+        .key();
+    state
+        .store
+        .users()
+        .get_by_username(&key)?
+        .map(|u| u.id)
+        .ok_or_else(|| {
+            Error::invalid(
+                "owner",
+                format!("[[{section}]] {what:?}: no user {name:?} (seed it under [[users]])"),
+            )
+        })
+}

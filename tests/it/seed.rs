@@ -1,0 +1,173 @@
+//! `--seed`: the shipped example seeds users, scopes, clients and keys with
+//! fixed credentials, idempotently across restarts.
+
+use std::sync::Arc;
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::common::TestServer;
+
+const EXAMPLE: &str = include_str!("../../examples/seed.toml");
+const KEY: &str = "lk_key_demoKeyForLocalTestsOnly0123456789abcdefghi";
+
+fn seeded(text: &str) -> impl FnOnce(&mut latchkey::config::Config) {
+    let seed = Arc::new(latchkey::seed::parse(text).unwrap());
+    move |c| c.seed = Some(seed)
+}
+
+async fn token_status(server: &TestServer, id: &str, secret: &str) -> StatusCode {
+    server
+        .post("/oauth/token")
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", "read")])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn the_example_seed_works_and_survives_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let builder = TestServer::builder()
+        .data_dir(dir.path())
+        .config(seeded(EXAMPLE));
+    for round in 0..2 {
+        let server = builder.clone().start().await;
+        let me: Value = server
+            .get("/api/v1/users/me")
+            .basic_auth("alice", Some("alice-password"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["email"], "alice@example.test", "round {round}");
+        let me: Value = server
+            .get("/api/v1/users/me")
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["username"], "alice");
+        assert_eq!(
+            me["scopes"],
+            serde_json::json!(["clients:read", "keys:read"])
+        );
+        assert_eq!(
+            token_status(&server, "demo-web", "lk_cs_demo-web-secret-for-local-tests").await,
+            StatusCode::OK
+        );
+        let clients: Value = server
+            .as_admin(Method::GET, "/api/v1/clients?all=true")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let ids: Vec<&str> = clients["clients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["client_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["demo-cli", "demo-web", "swagger-ui"], "round {round}");
+        let keys: Value = server
+            .get("/api/v1/api-keys")
+            .basic_auth("alice", Some("alice-password"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            keys["api_keys"].as_array().unwrap().len(),
+            1,
+            "round {round}"
+        );
+        let scope = server
+            .get("/api/v1/scopes")
+            .basic_auth("alice", Some("alice-password"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(scope.contains("Read your invoices"));
+        server.stop().await;
+    }
+}
+
+/// The seed is authoritative: a changed secret replaces the old one.
+#[tokio::test]
+async fn a_changed_seed_updates_what_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::builder()
+        .data_dir(dir.path())
+        .config(seeded(EXAMPLE))
+        .start()
+        .await;
+    server.stop().await;
+    let changed = EXAMPLE
+        .replace(
+            "lk_cs_demo-web-secret-for-local-tests",
+            "lk_cs_a-rotated-demo-web-secret",
+        )
+        .replace("alice-password", "alice-new-password");
+    let server = TestServer::builder()
+        .data_dir(dir.path())
+        .config(seeded(&changed))
+        .start()
+        .await;
+    assert_eq!(
+        token_status(&server, "demo-web", "lk_cs_demo-web-secret-for-local-tests").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        token_status(&server, "demo-web", "lk_cs_a-rotated-demo-web-secret").await,
+        StatusCode::OK
+    );
+    let resp = server
+        .get("/api/v1/users/me")
+        .basic_auth("alice", Some("alice-new-password"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+/// A seed that names a scope the catalog lacks stops start-up.
+#[tokio::test]
+async fn a_seed_naming_an_unknown_scope_fails_start_up() {
+    let text = EXAMPLE.replace("\"billing:read\"]", "\"no-such-scope\"]");
+    let seed = Arc::new(latchkey::seed::parse(&text).unwrap());
+    let store = latchkey::store::Store::open(
+        &latchkey::store::Location::Ephemeral,
+        latchkey::store::DEFAULT_CACHE_BYTES,
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = latchkey::config::Config {
+        seed: Some(seed),
+        ..Default::default()
+    };
+    let err = latchkey::startup::launch(
+        listener,
+        store,
+        Arc::new(latchkey::clock::SystemClock),
+        config,
+        std::future::pending(),
+    )
+    .await
+    .err()
+    .expect("start-up fails");
+    assert!(err.to_string().contains("no-such-scope"), "{err}");
+}
