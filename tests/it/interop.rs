@@ -544,6 +544,9 @@ fn venv_dir() -> PathBuf {
 /// (or it is missing), the venv is rebuilt from scratch. Fails, never skips,
 /// when python3 or its venv module is missing.
 async fn interop_venv() -> PathBuf {
+    // Tests run concurrently in this process: one builds the venv, the others wait.
+    static BUILDING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _building = BUILDING.lock().await;
     let dir = venv_dir();
     let python = dir.join("bin/python");
     let marker = dir.join("requirements.installed");
