@@ -4,11 +4,9 @@
 //! §5.2 errors the way they read any other server's. There is no browser: the
 //! login and consent forms are posted over plain HTTP.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use oauth2::basic::{
     BasicClient, BasicErrorResponse, BasicErrorResponseType, BasicTokenResponse, BasicTokenType,
@@ -23,6 +21,7 @@ use serde_json::{json, Value};
 
 use crate::authorize::{params_of, sign_in_and_allow, Browser};
 use crate::common::TestServer;
+use crate::subprocess::{repo, run_bounded, target_dir};
 
 /// What a failed `oauth2` token request gives back.
 type TokenError = RequestTokenError<HttpClientError<reqwest::Error>, BasicErrorResponse>;
@@ -527,16 +526,9 @@ async fn run_script(python: &Path, name: &str, args: &[&str]) {
     );
 }
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `<target dir>/interop-venv`, so `cargo clean` removes it. A relative
-/// CARGO_TARGET_DIR is taken from the repository root (joining an absolute one replaces it).
+/// `<target dir>/interop-venv`, so `cargo clean` removes it.
 fn venv_dir() -> PathBuf {
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
-    repo().join(target).join("interop-venv")
+    target_dir().join("interop-venv")
 }
 
 /// Makes sure the venv holds the pinned requirements and returns its python.
@@ -594,61 +586,4 @@ async fn interop_venv() -> PathBuf {
     );
     std::fs::write(&marker, &requirements).unwrap();
     python
-}
-
-/// Runs `cmd` with its output captured and kills it if it outlives `limit`.
-/// Polls rather than blocks: the test server shares this test's runtime thread,
-/// and the child may be talking to it.
-async fn run_bounded(mut cmd: Command, limit: Duration) -> std::io::Result<Output> {
-    let what = format!("{cmd:?}");
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let stdout = drain(child.stdout.take());
-    let stderr = drain(child.stderr.take());
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            // The pipes close with the child, unless it left children of its own holding them.
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            panic!(
-                "{what} did not finish within {limit:?} and was killed\n--- stdout\n{}\n--- stderr\n{}",
-                finished_output(stdout),
-                finished_output(stderr),
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    Ok(Output {
-        status,
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
-    })
-}
-
-/// Reads a child's pipe to the end on its own thread, so a chatty child never blocks on a full pipe.
-fn drain(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<Vec<u8>> {
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(mut pipe) = pipe {
-            let _ = pipe.read_to_end(&mut bytes);
-        }
-        bytes
-    })
-}
-
-/// What a drained pipe held, if it has been closed; never waits.
-fn finished_output(reader: JoinHandle<Vec<u8>>) -> String {
-    if reader.is_finished() {
-        String::from_utf8_lossy(&reader.join().unwrap()).into_owned()
-    } else {
-        "(pipe still held open by a grandchild)".to_owned()
-    }
 }

@@ -20,5 +20,6 @@ mod oauth;
 mod openapi;
 mod scopes;
 mod seed;
+mod subprocess;
 mod swagger;
 mod users;
