@@ -58,6 +58,8 @@ pub enum AuthFailure {
     AccountDisabled,
     /// A bearer token that is unknown, expired, revoked or disabled.
     InvalidToken,
+    /// Too many wrong passwords for this username: wait this many seconds.
+    SlowDown(i64),
 }
 
 impl AuthFailure {
@@ -76,6 +78,7 @@ impl std::fmt::Display for AuthFailure {
             AuthFailure::BadPassword => f.write_str("invalid username or password"),
             AuthFailure::AccountDisabled => f.write_str("this account is disabled"),
             AuthFailure::InvalidToken => f.write_str("the token is unknown, expired, revoked or disabled"),
+            AuthFailure::SlowDown(secs) => write!(f, "too many failed attempts for this username; try again in {secs} seconds"),
         }
     }
 }

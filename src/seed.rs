@@ -199,6 +199,13 @@ pub fn parse(text: &str) -> Result<Seed, String> {
                 "use 1–128 letters, digits, '-', '.', '_' or '~'".into(),
             ));
         }
+        if c.client_id == crate::service::clients::SWAGGER_UI_CLIENT_ID {
+            return Err(err(
+                "client_id",
+                "\"swagger-ui\" is latchkey's built-in client for Swagger UI; choose another id"
+                    .into(),
+            ));
+        }
         if ids.contains(&c.client_id) {
             return Err(err(
                 "client_id",
@@ -235,10 +242,15 @@ pub fn parse(text: &str) -> Result<Seed, String> {
         }
         seed.clients.push(c);
     }
+    let mut secrets: Vec<String> = Vec::new();
     for k in file.api_keys {
         let at = line(k.span());
         let k = k.into_inner();
         let err = |field: &str, m: String| format!("line {at}: [[api_keys]] {field}: {m}");
+        if secrets.contains(&k.secret) {
+            return Err(err("secret", "the same secret is listed twice".into()));
+        }
+        secrets.push(k.secret.clone());
         api_key::check_name(&k.name).map_err(|m| err("name", m))?;
         if !api_key::looks_like_secret(&k.secret) {
             return Err(err(
@@ -338,14 +350,17 @@ secret = "lk_key_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
         assert!(e.starts_with("line 11: [[clients]] redirect_uris:"), "{e}");
         let bad_secret = GOOD.replace("lk_key_0123", "lk_kez_0123");
         let e = parse(&bad_secret).err().unwrap();
-        assert!(e.starts_with("line 21: [[api_keys]] secret:"), "{e}");
+        assert!(e.starts_with("line 20: [[api_keys]] secret:"), "{e}");
         let unknown = GOOD.replace("owner = \"alice\"\nredirect", "colour = 1\nredirect");
         let e = parse(&unknown).err().unwrap();
-        assert!(e.contains("line 17") && e.contains("colour"), "{e}");
+        assert!(e.contains("line 16") && e.contains("colour"), "{e}");
         let syntax = GOOD.replace("name = \"Billing\"", "name = Billing");
         let e = parse(&syntax).err().unwrap();
         assert!(e.contains("line 14"), "{e}");
         let short = GOOD.replace("lk_cs_billing-app-secret-for-tests", "lk_cs_short");
         assert!(parse(&short).err().unwrap().contains("client_secret"));
+        let builtin = GOOD.replace("\"billing-app\"", "\"swagger-ui\"");
+        let e = parse(&builtin).err().unwrap();
+        assert!(e.starts_with("line 11: [[clients]] client_id:"), "{e}");
     }
 }

@@ -64,6 +64,8 @@ pub async fn run(
         .run_with_graceful_shutdown(app, shutdown, Some(GRACE))
         .await;
     sweeper.abort();
+    // Awaited so its clone of the state (and of the store) is gone before close.
+    let _ = sweeper.await;
     drainer.abort();
     let _ = drainer.await; // so the final drain below cannot overlap a running one
     if let Err(e) = usage.drain(&store) {

@@ -9,8 +9,8 @@ use crate::config::Config;
 use crate::domain::token::TokenKey;
 use crate::secret::random_bytes;
 use crate::service::auth_cache::AuthCache;
-use crate::service::authorize::LoginThrottle;
 use crate::service::login_cache::LoginCache;
+use crate::service::login_throttle::LoginThrottle;
 use crate::service::passwords::Passwords;
 use crate::service::revocations::RevocationList;
 use crate::service::usage::Usage;
@@ -33,7 +33,7 @@ pub struct AppState {
     pub revocations: Arc<RevocationList>,
     /// The key of the login and consent forms' CSRF tokens (kept in the store).
     pub form_key: Arc<[u8; 32]>,
-    /// Failed logins on the login page, per username.
+    /// Failed password checks per username (login page and Basic auth).
     pub login_throttle: Arc<LoginThrottle>,
     /// Serializes user changes that can affect the "at least one admin" rule.
     pub user_writes: Arc<tokio::sync::Mutex<()>>,

@@ -171,6 +171,7 @@ impl<S: Statuses> ApiError<S> {
             AuthFailure::BadPassword => "invalid_credentials",
             AuthFailure::AccountDisabled => "account_disabled",
             AuthFailure::InvalidToken => "invalid_token",
+            AuthFailure::SlowDown(_) => "too_many_attempts",
         };
         let mut err = Self::new(StatusCode::UNAUTHORIZED, code, failure.to_string());
         if basic_auth {

@@ -66,6 +66,11 @@ async fn basic(state: &AppState, username: &str, password: Redacted<String>) -> 
         }
     }
 
+    // Guessing over Basic is slowed down like guessing on the login page.
+    state
+        .login_throttle
+        .attempt(&key, now)
+        .map_err(|wait| Error::Unauthenticated(AuthFailure::SlowDown(wait)))?;
     let record = state.store.users().get_by_username(&key)?;
     let phc = record.as_ref().map(|r| r.password_hash.clone());
     if !state.passwords.verify(password.into_inner(), phc).await? {
@@ -74,6 +79,7 @@ async fn basic(state: &AppState, username: &str, password: Redacted<String>) -> 
     let Some(record) = record else {
         return Err(bad());
     };
+    state.login_throttle.succeeded(&key);
     state
         .login_cache
         .remember(digest, &record.id, &record.password_hash, now);

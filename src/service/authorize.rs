@@ -6,8 +6,7 @@
 //! form, the consent form), so nothing but the session lives on the server
 //! between pages.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use base64::Engine as _;
 
@@ -15,7 +14,6 @@ use crate::domain::client::{ClientType, GrantType};
 use crate::domain::oauth;
 use crate::domain::pkce::{self, Method};
 use crate::domain::redirect_uri::{self, OOB, OOB_AUTO};
-use crate::domain::time::Timestamp;
 use crate::domain::user::{self, User, Username};
 use crate::error::Result;
 use crate::secret::{constant_time_eq, fingerprint, random_bytes, Redacted};
@@ -331,7 +329,14 @@ pub fn session_user(state: &AppState, cookie: Option<&str>) -> Result<Option<Arc
     if session.expires_at <= state.clock.now().unix() {
         return Ok(None);
     }
-    Ok(tokens::user(state, &session.user_id)?.filter(|u| !u.disabled))
+    // A disabled user, or one whose password changed since, is signed out.
+    Ok(tokens::user(state, &session.user_id)?.filter(|u| {
+        !u.disabled && constant_time_eq(&password_stamp(&u.password_hash), &session.password_stamp)
+    }))
+}
+
+fn password_stamp(password_hash: &str) -> Vec<u8> {
+    blake3::hash(password_hash.as_bytes()).as_bytes()[..16].to_vec()
 }
 
 /// Ends a browser session.
@@ -385,7 +390,8 @@ pub async fn login(
     let key = Username::parse(username)
         .map(|u| u.key())
         .unwrap_or_else(|_| username.to_lowercase());
-    if let Some(wait) = state.login_throttle.wait(&key, now) {
+    // Counted before verifying, so parallel guesses cannot all slip through.
+    if let Err(wait) = state.login_throttle.attempt(&key, now) {
         return Ok(Err(LoginFailure::SlowDown(wait)));
     }
     let record = match Username::parse(username) {
@@ -401,13 +407,13 @@ pub async fn login(
         _ => None,
     };
     let Some(user) = user.filter(|u| !u.disabled) else {
-        state.login_throttle.failed(&key, now);
         return Ok(Err(LoginFailure::Invalid));
     };
     state.login_throttle.succeeded(&key);
     let cookie = new_cookie_value();
     let rec = SessionRecord {
         user_id: user.id.to_string(),
+        password_stamp: password_stamp(&user.password_hash),
         created_at: now.unix(),
         expires_at: now.plus_secs(SESSION_TTL).unix(),
     };
@@ -500,6 +506,7 @@ pub async fn approve(
                 code_challenge_method: req.challenge.as_ref().map(|c| c.1.as_str().to_owned()),
                 nonce: req.nonce.clone(),
                 family: random_bytes::<16>().to_vec(),
+                client_epoch: req.client.token_epoch,
                 created_at: now.unix(),
                 expires_at: now.plus_secs(CODE_TTL).unix(),
                 used: false,
@@ -535,80 +542,9 @@ pub async fn approve(
     })
 }
 
-/// Failed logins per username, to slow guessing down without locking anyone
-/// out for good: from the `FREE_ATTEMPTS`th failure on, each one doubles the
-/// wait (2 s, 4 s, 8 s … at most `MAX_WAIT`), and a success resets it.
-#[derive(Default)]
-pub struct LoginThrottle {
-    entries: Mutex<HashMap<String, (u32, i64)>>,
-}
-
-const FREE_ATTEMPTS: u32 = 5;
-const MAX_WAIT: i64 = 300;
-const THROTTLE_CAPACITY: usize = 10_000;
-
-impl LoginThrottle {
-    /// Seconds to wait before this username may try again, if any.
-    pub fn wait(&self, key: &str, now: Timestamp) -> Option<i64> {
-        let entries = self.entries.lock().ok()?;
-        let (_, until) = entries.get(key)?;
-        (*until > now.unix()).then(|| until - now.unix())
-    }
-
-    pub fn failed(&self, key: &str, now: Timestamp) {
-        let Ok(mut entries) = self.entries.lock() else {
-            return;
-        };
-        if entries.len() >= THROTTLE_CAPACITY {
-            entries.retain(|_, (_, until)| *until > now.unix());
-        }
-        let entry = entries.entry(key.to_owned()).or_insert((0, 0));
-        entry.0 = entry.0.saturating_add(1);
-        if entry.0 >= FREE_ATTEMPTS {
-            let wait = 2i64
-                .checked_shl(entry.0 - FREE_ATTEMPTS)
-                .unwrap_or(MAX_WAIT)
-                .min(MAX_WAIT);
-            entry.1 = now.unix() + wait;
-        }
-    }
-
-    pub fn succeeded(&self, key: &str) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.remove(key);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn throttle_backs_off_and_forgets() {
-        let t = LoginThrottle::default();
-        let now = Timestamp(1000);
-        for _ in 0..4 {
-            t.failed("bob", now);
-            assert_eq!(t.wait("bob", now), None);
-        }
-        t.failed("bob", now);
-        assert_eq!(t.wait("bob", now), Some(2));
-        t.failed("bob", now);
-        assert_eq!(t.wait("bob", now), Some(4));
-        for _ in 0..40 {
-            t.failed("bob", now);
-        }
-        assert_eq!(t.wait("bob", now), Some(MAX_WAIT), "bounded");
-        assert_eq!(
-            t.wait("bob", now.plus_secs(MAX_WAIT)),
-            None,
-            "never forever"
-        );
-        assert_eq!(t.wait("alice", now), None);
-        t.succeeded("bob");
-        assert_eq!(t.wait("bob", now), None);
-    }
 
     #[test]
     fn replies_encode_their_parameters() {

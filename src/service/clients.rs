@@ -83,6 +83,9 @@ pub async fn create(state: &AppState, caller: &Principal, new: NewClient) -> Res
         client::check_ttl(ttl).map_err(|m| Error::invalid("access_token_ttl_seconds", m))?;
     }
     let scopes = client_scopes(state, caller, new.scopes.as_deref())?;
+    if new.skip_consent {
+        may_skip_consent(caller)?;
+    }
     let secret =
         (ty == ClientType::Confidential).then(|| client::secret_from_random(random_bytes()));
     let now = state.clock.now().unix();
@@ -203,6 +206,12 @@ pub async fn update(
         }
     }
     if change.skip_consent == Some(true) {
+        may_skip_consent(caller)?;
+    }
+    // A first-party client skips consent: where it may send users, and how,
+    // is for client-admins and admins to change.
+    let redirects_change = change.redirect_uris.is_some() || change.grant_types.is_some();
+    if current.skip_consent && change.skip_consent != Some(false) && redirects_change {
         may_skip_consent(caller)?;
     }
     let grant_names: Vec<String> = grants.iter().map(|g| g.as_str().to_owned()).collect();

@@ -12,6 +12,7 @@ pub mod bootstrap;
 pub mod clients;
 pub mod health;
 pub mod login_cache;
+pub mod login_throttle;
 pub mod oauth;
 pub mod passwords;
 pub mod revocations;

@@ -222,7 +222,10 @@ async fn authorization_code(
         }
         Use::Unknown => return Err(bad()),
     };
-    if rec.client_id != client.client_id || rec.expires_at <= state.clock.now().unix() {
+    if rec.client_id != client.client_id
+        || rec.expires_at <= state.clock.now().unix()
+        || !same_epoch(state, client, rec.client_epoch)
+    {
         return Err(bad());
     }
     match (&req.redirect_uri, rec.redirect_uri_given) {
@@ -283,6 +286,12 @@ async fn authorization_code(
 /// Type prefix of refresh tokens.
 pub const REFRESH_PREFIX: &str = "lk_rt_";
 
+/// Whether a code or refresh token issued under `epoch` still belongs to the
+/// client's live tokens (a new secret with `revoke_tokens` moves the epoch).
+fn same_epoch(state: &AppState, client: &ClientRecord, epoch: u64) -> bool {
+    client.token_epoch == epoch && !state.revocations.is_epoch_revoked(&client.client_id, epoch)
+}
+
 fn new_refresh(
     state: &AppState,
     family: &[u8],
@@ -298,6 +307,7 @@ fn new_refresh(
     let record = RefreshRecord {
         family: family.to_vec(),
         client_id: client.client_id.clone(),
+        client_epoch: client.token_epoch,
         user_id: user_id.to_owned(),
         scopes: scopes.to_vec(),
         created_at: now.unix(),
@@ -317,7 +327,10 @@ fn live_refresh(state: &AppState, token: &str) -> Result<Option<RefreshRecord>> 
         return Ok(None);
     };
     let family = family_of(&rec.family)?;
+    let client_ok = tokens::client(state, &rec.client_id)?
+        .is_some_and(|c| c.enabled && same_epoch(state, &c, rec.client_epoch));
     if rec.rotated
+        || !client_ok
         || rec.expires_at <= state.clock.now().unix()
         || state.revocations.is_family_revoked(&family)
     {
@@ -351,7 +364,7 @@ async fn refresh(
     let Some(current) = state.store.grants().refresh_token(&hash)? else {
         return Err(bad());
     };
-    if current.client_id != client.client_id {
+    if current.client_id != client.client_id || !same_epoch(state, client, current.client_epoch) {
         return Err(bad());
     }
     let family = family_of(&current.family)?;
@@ -359,6 +372,14 @@ async fn refresh(
         || current.expires_at <= state.clock.now().unix()
     {
         return Err(bad());
+    }
+    if current.rotated {
+        // A spent refresh token presented again: stolen, or a client bug. RFC
+        // 9700 §4.14.2: revoke every token of the grant.
+        revocations::revoke_family(state, &family, family_horizon(state)).await?;
+        return Err(invalid_grant(
+            "the refresh token was already used; every token of its grant is revoked",
+        ));
     }
     // Narrowing is allowed, widening never (RFC 6749 §6).
     let scopes = oauth::grant_scopes(requested, &current.scopes)?;
@@ -379,6 +400,8 @@ async fn refresh(
         .await?
     {
         Use::Fresh(_) => {}
+        // Spent meanwhile by a concurrent request: that is reuse too (RFC 9700
+        // §4.14.2 cannot tell a race from a theft), so the grant is revoked.
         Use::Replayed(_) => {
             revocations::revoke_family(state, &family, family_horizon(state)).await?;
             return Err(invalid_grant(

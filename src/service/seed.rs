@@ -89,7 +89,20 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
                         )
                     })?;
                 }
-                list.clone()
+                let mut list = list.clone();
+                list.sort();
+                list.dedup();
+                let joined: usize = list.iter().map(|s| s.len() + 1).sum();
+                if joined > crate::domain::token::MAX_SCOPE_BYTES {
+                    return Err(Error::invalid(
+                        "scopes",
+                        format!(
+                            "client {:?}: too many scopes to fit in a token",
+                            c.client_id
+                        ),
+                    ));
+                }
+                list
             }
             None => scopes::list(state)?
                 .into_iter()
@@ -160,27 +173,47 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
         }
         let hash = fingerprint(&k.secret).to_vec();
         let now = state.clock.now().unix();
-        match state.store.api_keys().find_by_hash(&hash)? {
-            Some(existing) if existing.owner_id == owner => {
+        // A seeded key is its owner's key of that name: found by its secret, or
+        // by name when the seed gave it a new secret.
+        let keys = state.store.api_keys();
+        let mut found = keys.find_by_hash(&hash)?.filter(|f| f.owner_id == owner);
+        if found.is_none() {
+            found = keys
+                .list_by_owner(&owner, None, usize::MAX)?
+                .into_iter()
+                .find(|f| f.name == k.name);
+        }
+        if let Some(other) = keys.find_by_hash(&hash)? {
+            if found.as_ref().map_or(true, |f| f.id != other.id) {
+                // The secret belongs to a key of someone else: the seed wins.
+                let result = keys.delete(&other.id).await;
+                state.auth_cache.invalidate();
+                result?;
+            }
+        }
+        match found {
+            Some(existing) => {
                 let (name, scopes, enabled) = (k.name.clone(), k.scopes.clone(), k.enabled);
-                let result = state
-                    .store
-                    .api_keys()
+                let prefix = crate::domain::api_key::display_prefix(&k.secret);
+                let hash = hash.clone();
+                let result = keys
                     .update(&existing.id, move |key| {
                         key.name = name.clone();
                         key.scopes = scopes.clone();
                         key.enabled = enabled;
+                        // A roll since the last start is undone: the seed's
+                        // secret is the one that works.
+                        key.secret_hash = hash.clone();
+                        key.previous_hash = None;
+                        key.previous_until = None;
+                        key.prefix = prefix.clone();
+                        key.expires_at = None;
                     })
                     .await;
                 state.auth_cache.invalidate();
                 result?;
             }
-            found => {
-                if let Some(other) = found {
-                    let result = state.store.api_keys().delete(&other.id).await;
-                    state.auth_cache.invalidate();
-                    result?;
-                }
+            None => {
                 let record = ApiKeyRecord {
                     id: crate::domain::api_key::id_from_random(random_bytes()),
                     owner_id: owner,
@@ -196,7 +229,7 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
                     updated_at: now,
                     expires_at: None,
                 };
-                state.store.api_keys().insert(&record).await?;
+                keys.insert(&record).await?;
             }
         }
     }

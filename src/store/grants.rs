@@ -27,6 +27,8 @@ pub struct CodeRecord {
     pub nonce: Option<String>,
     /// The grant family of the tokens issued from this code.
     pub family: Vec<u8>,
+    /// The client's token epoch when the code was issued.
+    pub client_epoch: u64,
     pub created_at: i64,
     pub expires_at: i64,
     /// Redeemed once already.
@@ -42,6 +44,8 @@ impl Record for CodeRecord {
 pub struct RefreshRecord {
     pub family: Vec<u8>,
     pub client_id: String,
+    /// The client's token epoch when the grant was made.
+    pub client_epoch: u64,
     pub user_id: String,
     pub scopes: Vec<String>,
     pub created_at: i64,
@@ -58,6 +62,8 @@ impl Record for RefreshRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionRecord {
     pub user_id: String,
+    /// A digest of the user's password hash at login: a changed password ends the session.
+    pub password_stamp: Vec<u8>,
     pub created_at: i64,
     pub expires_at: i64,
 }
@@ -233,29 +239,12 @@ impl Grants {
 
     /// Removes codes, refresh tokens and sessions whose `expires_at` is at or
     /// before `now`; returns how many.
+    /// A value that does not decode is removed too (it could never be used).
     pub fn sweep(&self, now: i64) -> Result<usize, StoreError> {
         let mut removed = 0;
-        for entry in self.codes.iter() {
-            let (k, v) = entry?;
-            if codec::decode::<CodeRecord>(&v)?.expires_at <= now {
-                self.codes.remove(k)?;
-                removed += 1;
-            }
-        }
-        for entry in self.refresh.iter() {
-            let (k, v) = entry?;
-            if codec::decode::<RefreshRecord>(&v)?.expires_at <= now {
-                self.refresh.remove(k)?;
-                removed += 1;
-            }
-        }
-        for entry in self.sessions.iter() {
-            let (k, v) = entry?;
-            if codec::decode::<SessionRecord>(&v)?.expires_at <= now {
-                self.sessions.remove(k)?;
-                removed += 1;
-            }
-        }
+        removed += sweep_tree::<CodeRecord>(&self.codes, now, |r| r.expires_at)?;
+        removed += sweep_tree::<RefreshRecord>(&self.refresh, now, |r| r.expires_at)?;
+        removed += sweep_tree::<SessionRecord>(&self.sessions, now, |r| r.expires_at)?;
         Ok(removed)
     }
 
@@ -267,6 +256,29 @@ impl Grants {
     async fn durable(&self) -> Result<(), StoreError> {
         self.flusher.flush().await.map_err(StoreError::Durability)
     }
+}
+
+fn sweep_tree<R: Record>(
+    tree: &sled::Tree,
+    now: i64,
+    expires_at: impl Fn(&R) -> i64,
+) -> Result<usize, StoreError> {
+    let mut removed = 0;
+    for entry in tree.iter() {
+        let (k, v) = entry?;
+        let expired = match codec::decode::<R>(&v) {
+            Ok(r) => expires_at(&r) <= now,
+            Err(e) => {
+                tracing::warn!(error = %e, "removing an unreadable {}", R::KIND);
+                true
+            }
+        };
+        if expired {
+            tree.remove(k)?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 fn consent_key(user_id: &str, client_id: &str) -> Vec<u8> {
@@ -282,6 +294,7 @@ mod tests {
         RefreshRecord {
             family: vec![1; 16],
             client_id: "c".into(),
+            client_epoch: 1,
             user_id: "u".into(),
             scopes: vec!["read".into()],
             created_at: 0,
@@ -304,6 +317,7 @@ mod tests {
             code_challenge_method: None,
             nonce: None,
             family: vec![2; 16],
+            client_epoch: 1,
             created_at: 0,
             expires_at: 600,
             used: false,

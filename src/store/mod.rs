@@ -93,11 +93,7 @@ impl Store {
                 (dir.path().to_path_buf(), Some(dir))
             }
         };
-        let db = sled::Config::new()
-            .path(&path)
-            .cache_capacity(cache_bytes)
-            .open()
-            .map_err(|e| open_error(&path, e))?;
+        let db = open_db(&path, cache_bytes)?;
         let meta = db.open_tree("meta")?;
         check_format(&meta, &path)?;
         let flusher = Arc::new(Flusher::start(db.clone()).map_err(|e| open_error(&path, e))?);
@@ -195,6 +191,24 @@ impl Store {
     /// On-disk size, for the start-up log.
     pub fn size_on_disk(&self) -> u64 {
         self.inner.db.size_on_disk().unwrap_or(0)
+    }
+}
+
+/// Opens sled, waiting up to two seconds for the directory's lock: a store
+/// closed a moment ago (a restart, a test reopening it) releases it from sled's
+/// own background thread, shortly after `close` returns.
+fn open_db(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
+    let config = sled::Config::new().path(path).cache_capacity(cache_bytes);
+    let mut tries = 0;
+    loop {
+        match config.open() {
+            Ok(db) => return Ok(db),
+            Err(sled::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock && tries < 40 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => return Err(open_error(path, e)),
+        }
     }
 }
 

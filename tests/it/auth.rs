@@ -309,3 +309,44 @@ async fn authentication_comes_before_body_parsing() {
         .unwrap();
     expect_error(resp, StatusCode::UNAUTHORIZED, "unauthorized").await;
 }
+
+/// Guessing passwords over Basic slows down per username like the login page:
+/// from the fifth failure in a row even the right password waits.
+#[tokio::test]
+async fn basic_guessing_slows_down() {
+    let clock = std::sync::Arc::new(latchkey::clock::ManualClock::new(
+        latchkey::domain::time::Timestamp(1_800_000_000),
+    ));
+    let server = TestServer::builder().clock(clock.clone()).start().await;
+    server
+        .create_user("victim", "victim-password", &["member"])
+        .await;
+    let me = |pw: &'static str| {
+        server
+            .get("/api/v1/users/me")
+            .basic_auth("victim", Some(pw))
+            .send()
+    };
+    for _ in 0..5 {
+        let resp = me("wrong-password").await.unwrap();
+        expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    }
+    let resp = me("victim-password").await.unwrap();
+    let body = expect_error(resp, StatusCode::UNAUTHORIZED, "too_many_attempts").await;
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("2 seconds"));
+    // Other users are not affected; the wait ends.
+    let resp = server
+        .as_admin(reqwest::Method::GET, "/api/v1/users/me")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    clock.advance(2);
+    assert_eq!(
+        me("victim-password").await.unwrap().status(),
+        StatusCode::OK
+    );
+}

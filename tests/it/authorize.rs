@@ -886,7 +886,7 @@ async fn concurrent_refreshes_exactly_one_wins() {
             refresh.clone(),
         );
         tasks.push(tokio::spawn(async move {
-            client
+            let resp = client
                 .post(url)
                 .basic_auth(id, Some(secret))
                 .form(&[
@@ -895,17 +895,122 @@ async fn concurrent_refreshes_exactly_one_wins() {
                 ])
                 .send()
                 .await
-                .unwrap()
-                .status()
+                .unwrap();
+            (resp.status(), resp.json::<Value>().await.unwrap())
         }));
     }
-    let mut ok = 0;
+    let mut winners = Vec::new();
     for t in tasks {
-        if t.await.unwrap() == StatusCode::OK {
-            ok += 1;
+        let (status, body) = t.await.unwrap();
+        if status == StatusCode::OK {
+            winners.push(body);
+        } else {
+            assert_eq!(body["error"], "invalid_grant", "{body}");
         }
     }
-    assert_eq!(ok, 1);
+    assert_eq!(winners.len(), 1);
+    // The others presented a spent token: reuse, so the whole grant is revoked
+    // (RFC 9700), the winner's new tokens included.
+    let won = &winners[0];
+    assert_eq!(
+        me_status(&server, won["access_token"].as_str().unwrap()).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let resp = exchange(
+        &server,
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", won["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
+}
+
+/// A new client secret with revoke_tokens ends its users' grants too: refresh
+/// tokens and codes issued before it no longer work.
+#[tokio::test]
+async fn revoking_a_clients_tokens_ends_its_grants() {
+    let server = TestServer::start().await;
+    new_user(&server).await;
+    let app = web_app(&server, json!({})).await;
+    let cb = "https://printer.example/cb";
+    let mut b = Browser::new(&server);
+    let resp = sign_in_and_allow(&mut b, &authorize_url(&app, cb, ""), "pat", "pat-password").await;
+    let code = params_of(&location(&resp), '?')["code"].clone();
+    let t: Value = redeem(&server, &app, &code, cb).await.json().await.unwrap();
+    let pending = fresh_code(&mut b, &app, cb).await;
+    let doc: Value = server
+        .as_admin(
+            reqwest::Method::POST,
+            &format!("/api/v1/clients/{}/secret?revoke_tokens=true", app.id),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let app = App {
+        id: app.id.clone(),
+        secret: doc["client_secret"].as_str().map(str::to_owned),
+    };
+    let resp = exchange(
+        &server,
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", t["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    let resp = redeem(&server, &app, &pending, cb).await;
+    expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    assert_eq!(
+        me_status(&server, t["access_token"].as_str().unwrap()).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let intro: Value = server
+        .post("/oauth/introspect")
+        .basic_auth(&app.id, app.secret.as_deref())
+        .form(&[("token", t["refresh_token"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(intro, json!({"active": false}));
+}
+
+/// A password change ends browser sessions.
+#[tokio::test]
+async fn a_password_change_signs_the_browser_out() {
+    let server = TestServer::start().await;
+    let pat = server.create_user("pat", "pat-password", &["member"]).await;
+    let app = web_app(&server, json!({})).await;
+    let cb = "https://printer.example/cb";
+    let mut b = Browser::new(&server);
+    sign_in_and_allow(&mut b, &authorize_url(&app, cb, ""), "pat", "pat-password").await;
+    assert_eq!(
+        b.get(&authorize_url(&app, cb, "")).await.status(),
+        StatusCode::FOUND
+    );
+    let resp = server
+        .as_admin(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/users/{}", pat["id"].as_str().unwrap()),
+        )
+        .json(&json!({"password": "pat-new-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = b.get(&authorize_url(&app, cb, "")).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.text().await.unwrap().contains("name=\"password\""));
 }
 
 #[tokio::test]

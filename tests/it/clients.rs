@@ -183,6 +183,19 @@ async fn members_get_default_scopes_and_client_admins_grant_more() {
     let doc: Value = resp.json().await.unwrap();
     assert_eq!(doc["scopes"], json!(["modifyUsersData", "readUsersData"]));
 
+    // First-party (no consent page) is for client-admins to decide.
+    let resp = register(
+        &server,
+        mia,
+        json!({"name": "m", "type": "confidential", "grant_types": cc, "skip_consent": true}),
+    )
+    .await;
+    let body = expect_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("skip_consent"));
+
     let resp = register(
         &server,
         mia,

@@ -144,6 +144,50 @@ async fn a_changed_seed_updates_what_exists() {
     assert_eq!(resp.status(), StatusCode::OK);
 }
 
+/// A seeded key rolled through the API gets its seeded secret back at the
+/// next start: the seed's credentials always work.
+#[tokio::test]
+async fn a_rolled_seeded_key_is_restored() {
+    let dir = tempfile::tempdir().unwrap();
+    let builder = TestServer::builder()
+        .data_dir(dir.path())
+        .config(seeded(EXAMPLE));
+    let server = builder.clone().start().await;
+    let keys: Value = server
+        .get("/api/v1/api-keys")
+        .basic_auth("alice", Some("alice-password"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = keys["api_keys"][0]["id"].as_str().unwrap().to_owned();
+    let resp = server
+        .post(&format!("/api/v1/api-keys/{id}/roll"))
+        .basic_auth("alice", Some("alice-password"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = server
+        .get("/api/v1/users/me")
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    server.stop().await;
+    let server = builder.start().await;
+    let resp = server
+        .get("/api/v1/users/me")
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
 /// A seed that names a scope the catalog lacks stops start-up.
 #[tokio::test]
 async fn a_seed_naming_an_unknown_scope_fails_start_up() {
