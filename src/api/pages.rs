@@ -31,7 +31,7 @@ pub async fn authorize(req: &Request, Data(state): Data<&AppState>) -> Response 
     };
     let params = authorize_params(&pairs);
     let mut cookies = Vec::new();
-    let csrf = csrf_cookie(req, &mut cookies);
+    let csrf = csrf_cookie(state, req, &mut cookies);
     let outcome = respond(state, req, &params, &csrf, None).await;
     with_cookies(outcome, cookies)
 }
@@ -213,11 +213,33 @@ fn validated(
             "latchkey is starting; try again in a moment.",
         )));
     }
-    match flow::validate(state, params, &super::links::base_url(req, state)) {
+    match flow::validate(state, params, &own_origin(req, state)) {
         Ok(Ok(r)) => Ok(r),
         Ok(Err(Refusal::Page(m))) => Err(Box::new(error_page(StatusCode::BAD_REQUEST, &m))),
         Ok(Err(Refusal::Client(reply))) => Err(Box::new(deliver(&reply, StatusCode::FOUND))),
         Err(e) => Err(Box::new(server_error(&e))),
+    }
+}
+
+/// This server's origin for built-in clients' relative redirect URIs: the
+/// `--public-url`, else the request's host only when it is loopback. A Host
+/// header is the browser's to choose only as far as DNS allows: trusting any
+/// host would let a rebinding attacker's name receive Swagger UI's codes.
+fn own_origin(req: &Request, state: &AppState) -> String {
+    let base = super::links::base_url(req, state);
+    if state.config.public_url.is_some() {
+        return base;
+    }
+    let host = base.strip_prefix("http://").unwrap_or("");
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    if matches!(name, "localhost" | "127.0.0.1" | "[::1]") {
+        base
+    } else {
+        // Matches nothing: sign-in through Swagger UI needs --public-url here.
+        String::from("(set --public-url to sign in from another host)")
     }
 }
 
@@ -462,27 +484,31 @@ fn with_cookies(mut resp: Response, cookies: Vec<String>) -> Response {
 }
 
 fn session_cookie(state: &AppState, value: &str, max_age: i64) -> String {
-    let secure = state
-        .config
-        .public_url
-        .as_deref()
-        .is_some_and(|u| u.starts_with("https://"));
     format!(
         "{SESSION_COOKIE}={value}; Path=/oauth; Max-Age={max_age}; HttpOnly; SameSite=Lax{}",
-        if secure { "; Secure" } else { "" }
+        if https(state) { "; Secure" } else { "" }
     )
 }
 
 /// The browser's CSRF cookie, made (and queued to be set) when absent.
-fn csrf_cookie(req: &Request, set: &mut Vec<String>) -> String {
+fn csrf_cookie(state: &AppState, req: &Request, set: &mut Vec<String>) -> String {
     if let Some(c) = cookie(req, CSRF_COOKIE).filter(|c| !c.is_empty() && c.len() <= 128) {
         return c;
     }
     let value = flow::new_cookie_value();
     set.push(format!(
-        "{CSRF_COOKIE}={value}; Path=/oauth; HttpOnly; SameSite=Lax"
+        "{CSRF_COOKIE}={value}; Path=/oauth; HttpOnly; SameSite=Lax{}",
+        if https(state) { "; Secure" } else { "" }
     ));
     value
+}
+
+fn https(state: &AppState) -> bool {
+    state
+        .config
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"))
 }
 
 fn cookie(req: &Request, name: &str) -> Option<String> {

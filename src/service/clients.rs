@@ -314,6 +314,8 @@ pub async fn delete(
         // The marker first: should the delete fail, the tokens are still revoked.
         revocations::revoke_client_epoch(state, client_id, current.token_epoch).await?;
     }
+    // Consents go first, so the delete's flush makes their removal durable too.
+    state.store.grants().delete_consents_of_client(client_id)?;
     let result = state.store.clients().delete(client_id).await;
     state.auth_cache.invalidate();
     if let Some(deleted) = result? {

@@ -180,6 +180,11 @@ pub async fn delete(state: &AppState, id: &str) -> Result<()> {
     if user.is_active_admin() {
         ensure_another_admin(state, &user.id)?;
     }
+    // Consents go first, so the delete's flush makes their removal durable too.
+    state
+        .store
+        .grants()
+        .delete_consents_of_user(user.id.as_str())?;
     let result = state.store.users().delete(user.id.as_str()).await;
     state.auth_cache.invalidate();
     result?;

@@ -237,6 +237,27 @@ impl Grants {
         self.durable().await
     }
 
+    /// Forgets every consent given by `user_id` (the user was deleted).
+    pub fn delete_consents_of_user(&self, user_id: &str) -> Result<(), StoreError> {
+        for entry in self.consents.scan_prefix(format!("{user_id}/").as_bytes()) {
+            self.consents.remove(entry?.0)?;
+        }
+        Ok(())
+    }
+
+    /// Forgets every consent given to `client_id` (the client was deleted, so
+    /// a client later registered under that id starts without any).
+    pub fn delete_consents_of_client(&self, client_id: &str) -> Result<(), StoreError> {
+        let suffix = format!("/{client_id}");
+        for entry in self.consents.iter() {
+            let (k, _) = entry?;
+            if k.ends_with(suffix.as_bytes()) {
+                self.consents.remove(k)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Removes codes, refresh tokens and sessions whose `expires_at` is at or
     /// before `now`; returns how many.
     /// A value that does not decode is removed too (it could never be used).

@@ -1089,3 +1089,108 @@ async fn metadata_lists_the_authorization_endpoint() {
         .unwrap()
         .contains(&json!("none")));
 }
+
+/// The built-in swagger-ui client's redirect URI is a path on this server's own
+/// origin: the loopback host it was reached at, or `--public-url`; a Host
+/// header naming another host (DNS rebinding) does not make it a target.
+#[tokio::test]
+async fn swagger_ui_redirects_only_to_this_servers_origin() {
+    let server = TestServer::start().await;
+    let challenge = pkce::s256(VERIFIER);
+    let url = |redirect: &str| {
+        format!(
+            "/oauth/authorize?response_type=code&client_id=swagger-ui&redirect_uri={}&code_challenge={challenge}&code_challenge_method=S256",
+            form_urlencoded::byte_serialize(redirect.as_bytes()).collect::<String>()
+        )
+    };
+    let mut b = Browser::new(&server);
+    let own = format!("{}/docs/oauth-receiver.html", server.base);
+    assert_eq!(b.get(&url(&own)).await.status(), StatusCode::OK);
+    let resp = server
+        .get(&url("http://evil.example:8080/docs/oauth-receiver.html"))
+        .header("host", "evil.example:8080")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert!(resp.headers().get("location").is_none());
+    let resp = b
+        .get(&url("http://127.0.0.1:1/docs/oauth-receiver.html"))
+        .await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::BAD_REQUEST,
+        "another port is another origin"
+    );
+
+    let public = TestServer::builder()
+        .config(|c| c.public_url = Some("https://auth.example.test".into()))
+        .start()
+        .await;
+    let mut b = Browser::new(&public);
+    let resp = b
+        .get(&url("https://auth.example.test/docs/oauth-receiver.html"))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .any(|c| c.to_str().unwrap().contains("; Secure")));
+}
+
+/// Deleting a client forgets the consents given to it: a client registered
+/// again under the same id (a seed) asks again.
+#[tokio::test]
+async fn deleting_a_client_forgets_its_consents() {
+    let server = TestServer::start().await;
+    new_user(&server).await;
+    let app = web_app(&server, json!({})).await;
+    let cb = "https://printer.example/cb";
+    let mut b = Browser::new(&server);
+    sign_in_and_allow(&mut b, &authorize_url(&app, cb, ""), "pat", "pat-password").await;
+    assert_eq!(
+        server
+            .state
+            .store
+            .grants()
+            .consent(
+                server
+                    .state
+                    .store
+                    .users()
+                    .get_by_username("pat")
+                    .unwrap()
+                    .unwrap()
+                    .id
+                    .as_str(),
+                &app.id
+            )
+            .unwrap()
+            .map(|c| c.scopes.len()),
+        Some(2)
+    );
+    let resp = server
+        .as_admin(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/clients/{}", app.id),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let pat = server
+        .state
+        .store
+        .users()
+        .get_by_username("pat")
+        .unwrap()
+        .unwrap();
+    assert!(server
+        .state
+        .store
+        .grants()
+        .consent(&pat.id, &app.id)
+        .unwrap()
+        .is_none());
+}
