@@ -199,11 +199,11 @@ def main():
                 f"Bearer {token}"),
         ]
         after = rss_kib(proc.pid)
-        # A flood of wrong passwords: every request pays argon2id (the cache only
-        # remembers successes), so this is the hashing pool's throughput and the
-        # memory it needs.
+        # A flood of wrong passwords for one username: the first five pay argon2id,
+        # then the username is throttled (401 too_many_attempts) and refusals cost
+        # no hashing; this shows that a guessing flood cannot tie up the server.
         wrong = "Basic " + base64.b64encode(b"admin:wrong-password").decode()
-        rows.append(("GET /api/v1/users/me (wrong pw)",) + run_wrk(
+        rows.append(("GET /api/v1/users/me (wrong pw, throttled)",) + run_wrk(
             port, "/api/v1/users/me", args.duration, args.connections, args.threads, wrong,
             expect_errors=True))
         after_flood = rss_kib(proc.pid)

@@ -20,11 +20,14 @@ use crate::state::AppState;
 pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
     let api = api::api_service();
     let page = api::docs::swagger_page(api.swagger_ui_html());
-    // Swagger UI with sign-in preset (client `swagger-ui`, PKCE); poem-openapi's
-    // own endpoint still serves the OAuth receiver page.
+    // Swagger UI with sign-in preset (client `swagger-ui`, PKCE) and the page
+    // its sign-in window returns to.
     let docs = Route::new()
         .at("/", make_sync(move |_| Html(page.clone())))
-        .at("/oauth-receiver.html", api.swagger_ui());
+        .at(
+            "/oauth-receiver.html",
+            make_sync(|_| Html(api::docs::OAUTH_RECEIVER)),
+        );
     let spec_json = api.spec_endpoint();
     let spec_yaml = api.spec_endpoint_yaml();
     let limit = state.config.body_limit;

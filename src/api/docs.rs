@@ -12,6 +12,48 @@ const INIT_OAUTH: &str = r#"deepLinking: true,
         usePkceWithAuthorizationCodeGrant: true,
     })"#;
 
+/// The page the authorization endpoint redirects Swagger UI's sign-in window
+/// to: it hands the code (or, for implicit, the token) or the error to the
+/// Swagger UI window that opened it, through the `swaggerUIRedirectOauth2`
+/// object Swagger UI leaves there, and closes itself. Written here (rather than
+/// served by poem-openapi's Swagger UI endpoint, which would keep a second
+/// copy of the 1.5 MB Swagger UI page in memory).
+pub const OAUTH_RECEIVER: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Signing in · latchkey</title></head>
+<body><p>Signing in… this window closes by itself.</p>
+<script>
+(function () {
+  var target = window.opener && window.opener.swaggerUIRedirectOauth2;
+  if (!target) { document.body.textContent = "Open this page from Swagger UI's Authorize dialog."; return; }
+  var raw = window.location.hash.length > 1 ? window.location.hash.substring(1) : window.location.search.substring(1);
+  var params = new URLSearchParams(raw);
+  var got = {};
+  params.forEach(function (value, key) { got[key] = value; });
+  var auth = target.auth;
+  var flow = auth.schema.get("flow");
+  var sameState = got.state === target.state;
+  var codeFlow = flow === "authorizationCode" || flow === "accessCode" || flow === "authorization_code";
+  if (codeFlow && !auth.code) {
+    if (!sameState) {
+      target.errCb({authId: auth.name, source: "auth", level: "warning",
+        message: "The state sent back is not the one Swagger UI sent: the sign-in may have been tampered with."});
+    }
+    if (got.code) {
+      delete target.state;
+      auth.code = got.code;
+      target.callback({auth: auth, redirectUrl: target.redirectUrl});
+    } else {
+      target.errCb({authId: auth.name, source: "auth", level: "error",
+        message: got.error ? "[" + got.error + "]: " + (got.error_description || "no code received") : "No code received from the server."});
+    }
+  } else {
+    target.callback({auth: auth, token: got, isValid: sameState, redirectUrl: target.redirectUrl});
+  }
+  window.close();
+})();
+</script></body></html>
+"#;
+
 /// The Swagger UI page with the sign-in preset. Should poem-openapi's template
 /// change shape, the page is served as it is (sign-in then needs the client id
 /// typed in) and `tests/it/swagger.rs` fails.

@@ -29,6 +29,9 @@ pub async fn ensure_admin(state: &AppState) -> Result<Bootstrap> {
         crate::service::seed::apply(state, seed).await?;
     }
     crate::service::clients::ensure_swagger_ui(state).await?;
+    // Server secrets made at start (token and form keys) are on disk before
+    // anything is signed with them.
+    state.store.flush().await?;
     Ok(outcome)
 }
 

@@ -143,9 +143,9 @@ impl Store {
         &self.inner.grants
     }
 
-    /// The server secret called `name`, stored on first use as `fresh`. The
-    /// first call on a new store writes it to disk before returning, so a secret
-    /// that signed anything survives a crash.
+    /// The server secret called `name`, stored on first use as `fresh`. It is
+    /// not flushed here: start-up flushes once after bootstrap, before the
+    /// server is ready to sign anything with it.
     pub fn server_secret(&self, name: &str, fresh: [u8; 32]) -> Result<[u8; 32], StoreError> {
         let key = format!("secret/{name}");
         let stored = match self.inner.meta.compare_and_swap(
@@ -153,10 +153,7 @@ impl Store {
             None as Option<&[u8]>,
             Some(&fresh[..]),
         )? {
-            Ok(()) => {
-                self.inner.db.flush()?;
-                fresh.to_vec()
-            }
+            Ok(()) => fresh.to_vec(),
             Err(cas) => cas.current.map(|v| v.to_vec()).unwrap_or_default(),
         };
         stored.try_into().map_err(|_| StoreError::Open {

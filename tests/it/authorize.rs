@@ -1194,3 +1194,26 @@ async fn deleting_a_client_forgets_its_consents() {
         .unwrap()
         .is_none());
 }
+
+/// Without `state` none comes back; with one it comes back verbatim, however odd.
+#[tokio::test]
+async fn state_is_echoed_exactly_when_sent() {
+    let server = TestServer::start().await;
+    new_user(&server).await;
+    let app = web_app(&server, json!({"skip_consent": true})).await;
+    let mut b = Browser::new(&server);
+    let base = format!(
+        "/oauth/authorize?response_type=code&client_id={}&redirect_uri=https://printer.example/cb",
+        app.id
+    );
+    let page = b.get(&base).await.text().await.unwrap();
+    let resp = b
+        .submit(&page, &[("username", "pat"), ("password", "pat-password")])
+        .await;
+    let p = params_of(&location(&resp), '?');
+    assert!(p.contains_key("code") && !p.contains_key("state"), "{p:?}");
+    let odd = "a=b&c=d#e f/é";
+    let q = form_urlencoded::byte_serialize(odd.as_bytes()).collect::<String>();
+    let resp = b.get(&format!("{base}&state={q}")).await;
+    assert_eq!(params_of(&location(&resp), '?')["state"], odd);
+}
