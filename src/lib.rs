@@ -4,12 +4,12 @@
 //!
 //! | module | owns | may import |
 //! | --- | --- | --- |
-//! | [`api`] | HTTP: poem-openapi endpoints (management API, OAuth endpoints), DTOs, the credential extractor, OAuth parameter reading, error → HTTP mapping | service, domain, state, error |
+//! | [`api`] | HTTP: poem-openapi endpoints (management API, OAuth endpoints), the authorization endpoint's HTML pages, Swagger UI with its sign-in preset, DTOs, the credential extractor, OAuth parameter reading, error → HTTP mapping | service, domain, state, error |
 //! | [`app`] | the route table: API, Swagger UI, spec, body limit, JSON catch-all | api, state |
 //! | [`server`], [`startup`] | serving, background usage writes and revocation sweeps, graceful shutdown, first-start bootstrap | app, service, store |
-//! | [`service`] | use cases: users, API keys, scopes, clients, the token, introspection and revocation endpoints, access tokens, the revocation list, authentication (+ its caches), key usage, bootstrap | domain, store, state, error |
-//! | [`domain`] | pure rules: ids, usernames, roles, scopes, key usability, clients and redirect URIs, the access-token format, OAuth errors, the authorization decision, credential parsing, time | nothing with I/O |
-//! | [`store`] | sled trees (users, scopes, API keys and their indexes, usage, clients, the revocation list, server secrets), the bincode codec, group commit | nothing above it |
+//! | [`service`] | use cases: users, API keys, scopes, clients, the authorization flow (sessions, login throttling, consent), the token, introspection and revocation endpoints, access tokens, the revocation list, authentication (+ its caches), key usage, seeding, bootstrap | domain, store, state, error |
+//! | [`domain`] | pure rules: ids, usernames, roles, scopes, key usability, clients, redirect URIs and their matching, PKCE, the access-token format, OAuth errors, the authorization decision, credential parsing, time | nothing with I/O |
+//! | [`store`] | sled trees (users, scopes, API keys and their indexes, usage, clients, the revocation list, codes, refresh tokens, sessions, consents, server secrets), the bincode codec with upgrades of older records, group commit | nothing above it |
 //! | [`secret`], [`password`] | OS randomness, blake3 fingerprints, argon2id, `Redacted` | — |
 //! | [`cli`], [`healthcheck`], [`seed`] | the command line, the `healthcheck` probe, reading and checking `--seed` files | domain |
 //!

@@ -199,7 +199,7 @@ pub fn parse(text: &str) -> Result<Seed, String> {
                 "use 1–128 letters, digits, '-', '.', '_' or '~'".into(),
             ));
         }
-        if c.client_id == crate::service::clients::SWAGGER_UI_CLIENT_ID {
+        if c.client_id == client::SWAGGER_UI_CLIENT_ID {
             return Err(err(
                 "client_id",
                 "\"swagger-ui\" is latchkey's built-in client for Swagger UI; choose another id"

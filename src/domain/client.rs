@@ -20,6 +20,9 @@ pub const MAX_SCOPES: usize = 64;
 pub const MIN_TTL_SECONDS: i64 = 1;
 pub const MAX_TTL_SECONDS: i64 = 30 * 24 * 3600;
 
+/// The built-in public client Swagger UI signs in with (made at start).
+pub const SWAGGER_UI_CLIENT_ID: &str = "swagger-ui";
+
 /// `cli_` + 24 hex digits from 12 random bytes.
 pub fn id_from_random(bytes: [u8; 12]) -> String {
     let mut s = String::from("cli_");

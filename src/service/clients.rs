@@ -329,8 +329,7 @@ pub async fn delete(
     Ok(())
 }
 
-/// The built-in public client Swagger UI signs in with.
-pub const SWAGGER_UI_CLIENT_ID: &str = "swagger-ui";
+pub use crate::domain::client::SWAGGER_UI_CLIENT_ID;
 /// Its redirect URI, relative: it matches this server's own origin, however the
 /// server is reached (`localhost`, a container's mapped port, `--public-url`).
 pub const SWAGGER_UI_REDIRECT: &str = "/docs/oauth-receiver.html";
