@@ -263,7 +263,11 @@ async fn authorization_code(
         state,
         client,
         user.id.as_str(),
-        rec.scopes.clone(),
+        rec.scopes
+            .iter()
+            .filter(|s| client.scopes.contains(s))
+            .cloned()
+            .collect(),
         Some(family),
     )?;
     if client
@@ -381,8 +385,12 @@ async fn refresh(
             "the refresh token was already used; every token of its grant is revoked",
         ));
     }
-    // Narrowing is allowed, widening never (RFC 6749 §6).
-    let scopes = oauth::grant_scopes(requested, &current.scopes)?;
+    // Narrowing is allowed, widening never (RFC 6749 §6); and never beyond what
+    // the client may still request (an admin may have taken a scope away since).
+    let scopes: Vec<String> = oauth::grant_scopes(requested, &current.scopes)?
+        .into_iter()
+        .filter(|s| client.scopes.contains(s))
+        .collect();
     let user = tokens::user(state, &current.user_id)?
         .filter(|u| !u.disabled)
         .ok_or_else(|| invalid_grant("the user who authorized this grant is disabled or gone"))?;

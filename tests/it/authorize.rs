@@ -1217,3 +1217,45 @@ async fn state_is_echoed_exactly_when_sent() {
     let resp = b.get(&format!("{base}&state={q}")).await;
     assert_eq!(params_of(&location(&resp), '?')["state"], odd);
 }
+
+/// A scope taken away from the client is gone from the tokens its existing
+/// grants mint next.
+#[tokio::test]
+async fn refreshes_follow_the_clients_current_scopes() {
+    let server = TestServer::start().await;
+    new_user(&server).await;
+    let app = web_app(&server, json!({})).await;
+    let cb = "https://printer.example/cb";
+    let mut b = Browser::new(&server);
+    let resp = sign_in_and_allow(
+        &mut b,
+        &authorize_url(&app, cb, "&scope=read+readUsersData"),
+        "pat",
+        "pat-password",
+    )
+    .await;
+    let code = params_of(&location(&resp), '?')["code"].clone();
+    let t: Value = redeem(&server, &app, &code, cb).await.json().await.unwrap();
+    assert_eq!(t["scope"], "read readUsersData");
+    let resp = server
+        .as_admin(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/clients/{}", app.id),
+        )
+        .json(&json!({"scopes": ["readUsersData", "modifyUsersData"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = exchange(
+        &server,
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", t["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    let t2: Value = resp.json().await.unwrap();
+    assert_eq!(t2["scope"], "readUsersData", "{t2}");
+}
