@@ -118,6 +118,9 @@ fn print_banner(
         Bootstrap::CreatedWithGivenPassword => {
             format!("created user {ADMIN_USERNAME:?} with the password from --admin-password")
         }
+        Bootstrap::CreatedWithSeededPassword => {
+            format!("created user {ADMIN_USERNAME:?} with the password from the seed file")
+        }
         Bootstrap::CreatedWithGeneratedPassword(pw) => format!(
             "username {ADMIN_USERNAME:?}  password {:?}  (generated; shown only this once)",
             pw.expose()

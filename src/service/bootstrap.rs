@@ -16,6 +16,8 @@ pub enum Bootstrap {
     Existing,
     /// An admin was made with the password from `--admin-password`.
     CreatedWithGivenPassword,
+    /// An admin was made with the password the `--seed` file gives `admin`.
+    CreatedWithSeededPassword,
     /// An admin was made with this random password, shown once.
     CreatedWithGeneratedPassword(Redacted<String>),
 }
@@ -39,9 +41,17 @@ async fn admin(state: &AppState) -> Result<Bootstrap> {
     if !state.store.users().is_empty() {
         return Ok(Bootstrap::Existing);
     }
-    let (password, outcome) = match &state.config.admin_password {
-        Some(pw) => (pw.clone(), Bootstrap::CreatedWithGivenPassword),
-        None => {
+    let seeded = state.config.seed.as_ref().and_then(|s| {
+        s.users
+            .iter()
+            .find(|u| u.username.eq_ignore_ascii_case(ADMIN_USERNAME))
+            .map(|u| Redacted::new(u.password.clone()))
+    });
+    // The seed applies right after and is authoritative: its password wins.
+    let (password, outcome) = match (seeded, &state.config.admin_password) {
+        (Some(pw), _) => (pw, Bootstrap::CreatedWithSeededPassword),
+        (None, Some(pw)) => (pw.clone(), Bootstrap::CreatedWithGivenPassword),
+        (None, None) => {
             let pw = random_password();
             (pw.clone(), Bootstrap::CreatedWithGeneratedPassword(pw))
         }

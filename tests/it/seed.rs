@@ -215,3 +215,26 @@ async fn a_seed_naming_an_unknown_scope_fails_start_up() {
     .expect("start-up fails");
     assert!(err.to_string().contains("no-such-scope"), "{err}");
 }
+
+/// A seed that lists `admin` sets the bootstrap admin's password.
+#[tokio::test]
+async fn a_seeded_admin_password_wins() {
+    let text = format!(
+        "{EXAMPLE}\n[[users]]\nusername = \"admin\"\npassword = \"seeded-admin-password\"\nroles = [\"admin\"]\n"
+    );
+    let server = TestServer::builder().config(seeded(&text)).start().await;
+    let ok = server
+        .get("/api/v1/users/me")
+        .basic_auth("admin", Some("seeded-admin-password"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    let old = server
+        .get("/api/v1/users/me")
+        .basic_auth("admin", Some(crate::common::ADMIN_PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
+}
