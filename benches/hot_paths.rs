@@ -177,6 +177,7 @@ fn key_record(i: u32) -> (ApiKeyRecord, String) {
         created_at: 1,
         updated_at: 1,
         expires_at: None,
+        disabled_by_admin: None,
     };
     (record, secret)
 }

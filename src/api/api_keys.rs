@@ -36,6 +36,8 @@ pub struct ApiKeyView {
     pub last_used_at: Option<String>,
     /// Advisory.
     pub use_count: u64,
+    /// Disabled by an administrator: only an administrator can enable it again.
+    pub disabled_by_admin: bool,
 }
 
 impl From<ApiKey> for ApiKeyView {
@@ -52,6 +54,7 @@ impl From<ApiKey> for ApiKeyView {
             expires_at: k.expires_at.map(Timestamp::to_rfc3339),
             last_used_at: k.last_used_at.map(Timestamp::to_rfc3339),
             use_count: k.use_count,
+            disabled_by_admin: k.disabled_by_admin,
         }
     }
 }

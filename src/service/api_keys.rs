@@ -35,6 +35,8 @@ pub struct ApiKey {
     pub expires_at: Option<Timestamp>,
     pub last_used_at: Option<Timestamp>,
     pub use_count: u64,
+    /// Disabled by an administrator: only an administrator may enable it.
+    pub disabled_by_admin: bool,
 }
 
 /// A key with its secret: only create and roll return one.
@@ -97,6 +99,7 @@ pub async fn create(state: &AppState, caller: &Principal, new: NewKey) -> Result
         created_at: now.unix(),
         updated_at: now.unix(),
         expires_at: expires_at.map(Timestamp::unix),
+        disabled_by_admin: None,
     };
     state.store.api_keys().insert(&record).await?;
     // The owner may have been deleted while this request ran (deletion removes
@@ -206,13 +209,27 @@ pub async fn set_enabled(
     enabled: bool,
 ) -> Result<ApiKey> {
     let record = visible(state, caller, id, Access::Change)?;
+    let own = record.owner_id == caller.user.id.as_str();
     if enabled {
         // Re-enabling hands the key's power back: only within the caller's own.
         within_caller_scopes(caller, &record)?;
+        // An administrator's disable (of someone else's key) sticks until an
+        // administrator lifts it: its owner cannot undo it.
+        if record.disabled_by_admin.is_some() && caller.require(Permission::UsersWrite).is_err() {
+            return Err(Error::NotPermitted(
+                "an administrator disabled this key; only an administrator can enable it".into(),
+            ));
+        }
     }
+    let admin_disable = (!enabled && !own).then(|| caller.user.id.to_string());
     let now = state.clock.now().unix();
     let updated = update(state, id, move |k| {
         k.enabled = enabled;
+        k.disabled_by_admin = if enabled {
+            None
+        } else {
+            admin_disable.clone().or(k.disabled_by_admin.take())
+        };
         k.updated_at = now;
     })
     .await?;
@@ -420,5 +437,6 @@ fn view(state: &AppState, r: ApiKeyRecord) -> Result<ApiKey> {
         expires_at: r.expires_at.map(Timestamp),
         last_used_at: last.map(Timestamp),
         use_count: stored.use_count + pending_n,
+        disabled_by_admin: r.disabled_by_admin.is_some(),
     })
 }

@@ -121,6 +121,7 @@ mod tests {
             created_at: 0,
             updated_at: 0,
             expires_at: None,
+            disabled_by_admin: None,
         };
         let owner = User {
             id: UserId::from_random([1; 12]),

@@ -208,6 +208,7 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
                         key.previous_until = None;
                         key.prefix = prefix.clone();
                         key.expires_at = None;
+                        key.disabled_by_admin = None;
                     })
                     .await;
                 state.auth_cache.invalidate();
@@ -228,6 +229,7 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
                     created_at: now,
                     updated_at: now,
                     expires_at: None,
+                    disabled_by_admin: None,
                 };
                 keys.insert(&record).await?;
             }

@@ -34,11 +34,64 @@ pub struct ApiKeyRecord {
     pub created_at: i64,
     pub updated_at: i64,
     pub expires_at: Option<i64>,
+    /// Disabled by an administrator (this user id), not its owner: only an
+    /// administrator may enable it again.
+    pub disabled_by_admin: Option<String>,
 }
 
 impl Record for ApiKeyRecord {
-    const VERSION: u8 = 1;
+    const VERSION: u8 = 2;
     const KIND: &'static str = "API key";
+
+    fn decode_older(version: u8, body: &[u8]) -> Result<Self, codec::CodecError> {
+        match version {
+            1 => Ok(codec::decode_shape::<ApiKeyRecordV1>(Self::KIND, body)?.into()),
+            found => Err(codec::CodecError::Version {
+                kind: Self::KIND,
+                found,
+                expected: Self::VERSION,
+            }),
+        }
+    }
+}
+
+/// Version 1, before administrators' disables were kept apart.
+#[derive(Deserialize)]
+struct ApiKeyRecordV1 {
+    id: String,
+    owner_id: String,
+    name: String,
+    prefix: String,
+    secret_hash: Vec<u8>,
+    previous_hash: Option<Vec<u8>>,
+    previous_until: Option<i64>,
+    scopes: Vec<String>,
+    meta_json: String,
+    enabled: bool,
+    created_at: i64,
+    updated_at: i64,
+    expires_at: Option<i64>,
+}
+
+impl From<ApiKeyRecordV1> for ApiKeyRecord {
+    fn from(v: ApiKeyRecordV1) -> ApiKeyRecord {
+        ApiKeyRecord {
+            id: v.id,
+            owner_id: v.owner_id,
+            name: v.name,
+            prefix: v.prefix,
+            secret_hash: v.secret_hash,
+            previous_hash: v.previous_hash,
+            previous_until: v.previous_until,
+            scopes: v.scopes,
+            meta_json: v.meta_json,
+            enabled: v.enabled,
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+            expires_at: v.expires_at,
+            disabled_by_admin: None,
+        }
+    }
 }
 
 impl ApiKeyRecord {
@@ -311,7 +364,34 @@ mod tests {
             created_at: 0,
             updated_at: 0,
             expires_at: None,
+            disabled_by_admin: None,
         }
+    }
+
+    /// A key stored by the previous version still reads.
+    #[test]
+    fn version_1_records_are_upgraded() {
+        let v1 = (
+            "k1",
+            "u1",
+            "k",
+            "lk_key_abcd",
+            vec![1u8; 32],
+            None::<Vec<u8>>,
+            None::<i64>,
+            vec!["keys:read".to_string()],
+            "{}",
+            true,
+            5i64,
+            6i64,
+            Some(7i64),
+        );
+        let mut bytes = vec![1u8];
+        bytes.extend(bincode::serde::encode_to_vec(&v1, bincode::config::standard()).unwrap());
+        let k: ApiKeyRecord = codec::decode(&bytes).unwrap();
+        assert_eq!(k.id, "k1");
+        assert_eq!(k.expires_at, Some(7));
+        assert_eq!(k.disabled_by_admin, None);
     }
 
     #[tokio::test]

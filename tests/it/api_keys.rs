@@ -724,3 +724,63 @@ async fn insufficient_scope_names_the_scope_in_the_challenge() {
     );
     expect_error(resp, StatusCode::FORBIDDEN, "insufficient_scope").await;
 }
+
+/// An administrator's disable of someone else's key sticks: its owner cannot
+/// enable it again; an administrator can.
+#[tokio::test]
+async fn an_admins_disable_is_for_an_admin_to_lift() {
+    let server = TestServer::start().await;
+    server
+        .create_user("mo", "member-password", &["member"])
+        .await;
+    let mo = ("mo", "member-password");
+    let key = create_key(
+        &server,
+        mo,
+        json!({"name": "laptop", "scopes": ["keys:read"]}),
+    )
+    .await;
+    let id = key["id"].as_str().unwrap();
+    let secret = key["secret"].as_str().unwrap();
+    let post = |user: (&'static str, &'static str), action: &str| {
+        server
+            .post(&format!("/api/v1/api-keys/{id}/{action}"))
+            .basic_auth(user.0, Some(user.1))
+            .send()
+    };
+    let admin = ("admin", crate::common::ADMIN_PASSWORD);
+
+    // The owner's own disable is the owner's to lift.
+    assert_eq!(post(mo, "disable").await.unwrap().status(), StatusCode::OK);
+    let resp = post(mo, "enable").await.unwrap();
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["enabled"], true);
+    assert_eq!(body["disabled_by_admin"], false);
+
+    // An administrator's is not.
+    let body: Value = post(admin, "disable").await.unwrap().json().await.unwrap();
+    assert_eq!(body["disabled_by_admin"], true);
+    let resp = post(mo, "enable").await.unwrap();
+    let body = expect_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("administrator"));
+    assert_eq!(
+        me_with(&server, secret).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // Disabling it again as its owner does not clear the administrator's mark.
+    assert_eq!(post(mo, "disable").await.unwrap().status(), StatusCode::OK);
+    expect_error(
+        post(mo, "enable").await.unwrap(),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+
+    let body: Value = post(admin, "enable").await.unwrap().json().await.unwrap();
+    assert_eq!(body["enabled"], true);
+    assert_eq!(body["disabled_by_admin"], false);
+    assert_eq!(me_with(&server, secret).await.status(), StatusCode::OK);
+}
