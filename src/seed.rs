@@ -243,6 +243,7 @@ pub fn parse(text: &str) -> Result<Seed, String> {
         seed.clients.push(c);
     }
     let mut secrets: Vec<String> = Vec::new();
+    let mut names: Vec<(String, String)> = Vec::new();
     for k in file.api_keys {
         let at = line(k.span());
         let k = k.into_inner();
@@ -251,6 +252,14 @@ pub fn parse(text: &str) -> Result<Seed, String> {
             return Err(err("secret", "the same secret is listed twice".into()));
         }
         secrets.push(k.secret.clone());
+        let owner_and_name = (k.owner.to_lowercase(), k.name.clone());
+        if names.contains(&owner_and_name) {
+            return Err(err(
+                "name",
+                format!("{:?} already names a key of {:?}", k.name, k.owner),
+            ));
+        }
+        names.push(owner_and_name);
         api_key::check_name(&k.name).map_err(|m| err("name", m))?;
         if !api_key::looks_like_secret(&k.secret) {
             return Err(err(

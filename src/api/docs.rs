@@ -4,6 +4,10 @@
 
 /// Where poem-openapi's template ends the `SwaggerUIBundle({...})` call.
 const BUNDLE_CALL_END: &str = "deepLinking: true,\n    })";
+/// Where it starts; the template derives the receiver URL from the page's
+/// whole URL, which breaks once a deep link (`#/Users/…`) is in it.
+const BUNDLE_CALL_START: &str = "    SwaggerUIBundle({";
+const REDIRECT_URL: &str = "    oauth2RedirectUrl = window.location.origin + \"/docs/oauth-receiver.html\";\n    SwaggerUIBundle({";
 
 const INIT_OAUTH: &str = r#"deepLinking: true,
     }).initOAuth({
@@ -23,7 +27,8 @@ pub const OAUTH_RECEIVER: &str = r#"<!doctype html>
 <body><p>Signing in… this window closes by itself.</p>
 <script>
 (function () {
-  var target = window.opener && window.opener.swaggerUIRedirectOauth2;
+  var target = null;
+  try { target = window.opener && window.opener.swaggerUIRedirectOauth2; } catch (e) { target = null; }
   if (!target) { document.body.textContent = "Open this page from Swagger UI's Authorize dialog."; return; }
   var raw = window.location.hash.length > 1 ? window.location.hash.substring(1) : window.location.search.substring(1);
   var params = new URLSearchParams(raw);
@@ -58,8 +63,9 @@ pub const OAUTH_RECEIVER: &str = r#"<!doctype html>
 /// change shape, the page is served as it is (sign-in then needs the client id
 /// typed in) and `tests/it/swagger.rs` fails.
 pub fn swagger_page(html: String) -> String {
-    if html.contains(BUNDLE_CALL_END) {
+    if html.contains(BUNDLE_CALL_END) && html.contains(BUNDLE_CALL_START) {
         html.replacen(BUNDLE_CALL_END, INIT_OAUTH, 1)
+            .replacen(BUNDLE_CALL_START, REDIRECT_URL, 1)
     } else {
         tracing::warn!("Swagger UI template changed: sign-in preset not applied");
         html
@@ -73,5 +79,6 @@ mod tests {
         let page = super::swagger_page(crate::api::api_service().swagger_ui_html());
         assert!(page.contains(r#"clientId: "swagger-ui""#));
         assert!(page.contains("usePkceWithAuthorizationCodeGrant: true"));
+        assert!(page.contains("window.location.origin + \"/docs/oauth-receiver.html\""));
     }
 }

@@ -60,14 +60,20 @@ impl<D> OAuthParams<D> {
         Ok(())
     }
 
-    fn add_form(&mut self, bytes: &[u8], seen: &mut Vec<String>) -> Result<(), OAuthError> {
+    fn add_form(
+        &mut self,
+        bytes: &[u8],
+        seen: &mut std::collections::HashSet<String>,
+    ) -> Result<(), OAuthError> {
         for (k, v) in form_urlencoded::parse(bytes) {
-            if seen.iter().any(|s| *s == k) {
+            if seen.len() >= 64 {
+                return Err(bad_request("too many parameters"));
+            }
+            if !seen.insert(k.to_string()) {
                 return Err(bad_request(format!(
                     "the parameter {k:?} is given more than once (RFC 6749 §3.2)"
                 )));
             }
-            seen.push(k.to_string());
             self.add(k.into_owned(), v.into_owned())?;
         }
         Ok(())
@@ -117,7 +123,7 @@ fn read_params<D>(
         pairs: Vec::new(),
         _doc: PhantomData,
     };
-    let mut seen = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     params.add_form(query.as_bytes(), &mut seen)?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(params);
@@ -135,12 +141,11 @@ fn read_params<D>(
             })?;
             for (k, v) in pairs {
                 let Some(value) = v else { continue };
-                if seen.contains(&k) {
+                if !seen.insert(k.clone()) {
                     return Err(bad_request(format!(
                         "the parameter {k:?} is given more than once (RFC 6749 §3.2)"
                     )));
                 }
-                seen.push(k.clone());
                 params.add(k, value)?;
             }
         }

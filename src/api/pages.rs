@@ -213,7 +213,7 @@ fn validated(
             "latchkey is starting; try again in a moment.",
         )));
     }
-    match flow::validate(state, params, &own_origin(req, state)) {
+    match flow::validate(state, params, own_origin(req, state).as_deref()) {
         Ok(Ok(r)) => Ok(r),
         Ok(Err(Refusal::Page(m))) => Err(Box::new(error_page(StatusCode::BAD_REQUEST, &m))),
         Ok(Err(Refusal::Client(reply))) => Err(Box::new(deliver(&reply, StatusCode::FOUND))),
@@ -225,22 +225,19 @@ fn validated(
 /// `--public-url`, else the request's host only when it is loopback. A Host
 /// header is the browser's to choose only as far as DNS allows: trusting any
 /// host would let a rebinding attacker's name receive Swagger UI's codes.
-fn own_origin(req: &Request, state: &AppState) -> String {
+fn own_origin(req: &Request, state: &AppState) -> Option<String> {
     let base = super::links::base_url(req, state);
     if state.config.public_url.is_some() {
-        return base;
+        return Some(base);
     }
     let host = base.strip_prefix("http://").unwrap_or("");
     let name = match host.rsplit_once(':') {
         Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
         _ => host,
     };
-    if matches!(name, "localhost" | "127.0.0.1" | "[::1]") {
-        base
-    } else {
-        // Matches nothing: sign-in through Swagger UI needs --public-url here.
-        String::from("(set --public-url to sign in from another host)")
-    }
+    // Anything else: unknown, so built-in relative redirect URIs match nothing
+    // (sign-in through Swagger UI from another host needs --public-url).
+    matches!(name, "localhost" | "127.0.0.1" | "[::1]").then_some(base)
 }
 
 /// Sends a result or error to the client: a redirect, or the out-of-band page.
@@ -526,14 +523,21 @@ fn cookie(req: &Request, name: &str) -> Option<String> {
 /// is refused (RFC 6749 §3.1).
 fn parse_pairs(raw: &str) -> Result<Vec<(String, String)>, String> {
     let mut out: Vec<(String, String)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
-        if out.iter().any(|(seen, _)| *seen == k) {
+        if out.len() >= MAX_PARAMS {
+            return Err("The request has too many parameters.".into());
+        }
+        if !seen.insert(k.to_string()) {
             return Err(format!("The parameter {k:?} is given more than once."));
         }
         out.push((k.into_owned(), v.into_owned()));
     }
     Ok(out)
 }
+
+/// More parameters than any authorization request or form of ours carries.
+const MAX_PARAMS: usize = 64;
 
 async fn read_form(body: Body) -> Result<Vec<(String, String)>, String> {
     let bytes = body

@@ -53,12 +53,21 @@ impl fmt::Display for OAuthError {
     }
 }
 
+/// Most scope tokens one request may name (no client carries more).
+pub const MAX_SCOPE_TOKENS: usize = 64;
+
 /// Parses `scope` (RFC 6749 §3.3): space-separated tokens, in order, without
 /// repeats. An absent or blank parameter is `None`.
 pub fn parse_scope(raw: Option<&str>) -> Result<Option<Vec<String>>, OAuthError> {
     let Some(raw) = raw else { return Ok(None) };
     let mut out: Vec<String> = Vec::new();
     for token in raw.split(' ').filter(|t| !t.is_empty()) {
+        if out.len() >= MAX_SCOPE_TOKENS {
+            return Err(OAuthError::new(
+                OAuthErrorCode::InvalidScope,
+                format!("at most {MAX_SCOPE_TOKENS} scopes per request"),
+            ));
+        }
         scope::check_name(token).map_err(|m| OAuthError::new(OAuthErrorCode::InvalidScope, m))?;
         if !out.iter().any(|s| s == token) {
             out.push(token.to_owned());

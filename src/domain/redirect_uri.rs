@@ -88,11 +88,11 @@ impl RedirectUri {
 /// Whether `presented` names the registered URI `registered`: the same string,
 /// or — for a loopback `http` URI registered without a port — the same URI with
 /// any port (RFC 8252 §7.3), or — for a path registered by a built-in client —
-/// that path on this server's own origin `own_base`. Nothing else: no prefix,
-/// case or path leniency.
-pub fn matches(registered: &str, presented: &str, own_base: &str) -> bool {
+/// that path on this server's own origin `own_base` (none known: no match).
+/// Nothing else: no prefix, case or path leniency.
+pub fn matches(registered: &str, presented: &str, own_base: Option<&str>) -> bool {
     if registered.starts_with('/') {
-        return presented.strip_prefix(own_base) == Some(registered);
+        return own_base.is_some_and(|base| presented.strip_prefix(base) == Some(registered));
     }
     if registered == presented {
         return true;
@@ -215,7 +215,7 @@ mod tests {
 
     #[test]
     fn own_paths_match_only_this_servers_origin() {
-        let own = "http://127.0.0.1:8080";
+        let own = Some("http://127.0.0.1:8080");
         let reg = "/docs/oauth-receiver.html";
         assert!(matches(
             reg,
@@ -242,7 +242,7 @@ mod tests {
 
     #[test]
     fn matching_is_exact_except_loopback_ports() {
-        let matches = |r: &str, p: &str| matches(r, p, "http://latchkey.test");
+        let matches = |r: &str, p: &str| matches(r, p, Some("http://latchkey.test"));
         let reg = "https://app.example/cb";
         assert!(matches(reg, reg));
         for bad in [

@@ -210,20 +210,24 @@ pub async fn set_enabled(
 ) -> Result<ApiKey> {
     let record = visible(state, caller, id, Access::Change)?;
     let own = record.owner_id == caller.user.id.as_str();
+    let admin_caller = caller.require(Permission::UsersWrite).is_ok();
     if enabled {
         // Re-enabling hands the key's power back: only within the caller's own.
         within_caller_scopes(caller, &record)?;
         // An administrator's disable (of someone else's key) sticks until an
         // administrator lifts it: its owner cannot undo it.
-        if record.disabled_by_admin.is_some() && caller.require(Permission::UsersWrite).is_err() {
-            return Err(Error::NotPermitted(
-                "an administrator disabled this key; only an administrator can enable it".into(),
-            ));
+        if record.disabled_by_admin.is_some() && !admin_caller {
+            return Err(admin_lock());
         }
     }
     let admin_disable = (!enabled && !own).then(|| caller.user.id.to_string());
     let now = state.clock.now().unix();
     let updated = update(state, id, move |k| {
+        // Checked again inside the transaction: an administrator's disable
+        // landing meanwhile is not overwritten by the owner's enable.
+        if enabled && k.disabled_by_admin.is_some() && !admin_caller {
+            return;
+        }
         k.enabled = enabled;
         k.disabled_by_admin = if enabled {
             None
@@ -233,7 +237,16 @@ pub async fn set_enabled(
         k.updated_at = now;
     })
     .await?;
+    if enabled && !updated.enabled {
+        return Err(admin_lock());
+    }
     view(state, updated)
+}
+
+fn admin_lock() -> Error {
+    Error::NotPermitted(
+        "an administrator disabled this key; only an administrator can enable it".into(),
+    )
 }
 
 /// A new secret for the same key; the old one keeps working for `grace_seconds`.

@@ -61,7 +61,7 @@ pub enum Delivery {
 }
 
 /// A result (or error) for the client, with its parameters in order.
-#[derive(Debug, Clone)]
+#[derive(Clone)] // no Debug: holds the code or the access token
 pub struct Reply {
     pub delivery: Delivery,
     pub params: Vec<(&'static str, String)>,
@@ -146,7 +146,6 @@ fn error_reply(delivery: Delivery, code: &str, description: &str, state: Option<
 }
 
 /// Why a request is refused.
-#[derive(Debug)]
 pub enum Refusal {
     /// The client or redirect URI cannot be trusted: show this, never redirect.
     Page(String),
@@ -159,7 +158,7 @@ pub enum Refusal {
 pub fn validate(
     state: &AppState,
     p: &AuthorizeParams,
-    own_base: &str,
+    own_base: Option<&str>,
 ) -> Result<std::result::Result<AuthzRequest, Refusal>> {
     let page = |m: &str| Ok(Err(Refusal::Page(m.to_owned())));
     let Some(client_id) = p.client_id.as_deref().filter(|c| !c.is_empty()) else {
@@ -190,7 +189,14 @@ pub fn validate(
         },
         // RFC 6749 §3.1.2.3: optional only when exactly one is registered.
         None => match client.redirect_uris.as_slice() {
-            [only] if only.starts_with('/') => (format!("{own_base}{only}"), false),
+            [only] if only.starts_with('/') => match own_base {
+                Some(base) => (format!("{base}{only}"), false),
+                None => {
+                    return page(
+                        "This server does not know its own address here: start it with --public-url to sign in from another host.",
+                    )
+                }
+            },
             [only] => (only.clone(), false),
             [] => return page("This application has no redirect URI registered."),
             _ => {
@@ -428,7 +434,13 @@ pub async fn login(
 /// Whether the user must be asked: not for first-party clients, nor when the
 /// user already consented to (a superset of) these scopes for this client.
 pub fn needs_consent(state: &AppState, user: &User, req: &AuthzRequest) -> Result<bool> {
-    if req.client.skip_consent {
+    // latchkey's own scopes make the token a credential to latchkey itself
+    // (acting as this user): a person always says yes to that, first-party or not.
+    let own_powers = req
+        .scopes
+        .iter()
+        .any(|s| crate::domain::scope::permission_of(s).is_some());
+    if req.client.skip_consent && !own_powers {
         return Ok(false);
     }
     let given = state

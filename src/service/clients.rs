@@ -307,6 +307,14 @@ pub async fn delete(
     revoke_tokens: bool,
 ) -> Result<()> {
     let current = visible(state, caller, client_id, Access::Change)?;
+    remove(state, &current, revoke_tokens).await
+}
+
+/// Deletes a client: with `revoke_tokens` (or when it is disabled, so its
+/// refused tokens do not come back) one marker revokes its tokens; the
+/// consents given to it are forgotten.
+async fn remove(state: &AppState, current: &ClientRecord, revoke_tokens: bool) -> Result<()> {
+    let client_id = current.client_id.as_str();
     // A disabled client's tokens are refused; deleting it must not bring them
     // back, so they are revoked as with `revoke_tokens`.
     let revoke = revoke_tokens || !current.enabled;
@@ -385,9 +393,9 @@ pub async fn ensure_swagger_ui(state: &AppState) -> Result<()> {
 /// already fail because the user is gone).
 pub async fn delete_all_of(state: &AppState, owner_id: &str) -> Result<()> {
     for id in state.store.clients().ids_of(owner_id)? {
-        let result = state.store.clients().delete(&id).await;
-        state.auth_cache.invalidate();
-        result?;
+        if let Some(client) = state.store.clients().get(&id)? {
+            remove(state, &client, false).await?;
+        }
     }
     Ok(())
 }

@@ -45,10 +45,16 @@ impl LoginThrottle {
                 return Err(e.locked_until - now);
             }
         }
-        if entries.len() >= CAPACITY {
-            entries.retain(|_, e| now - e.last_failure < FORGET_AFTER);
+        if entries.len() >= CAPACITY && !entries.contains_key(&key) {
+            // Forget what no longer matters; keep every username still waiting,
+            // so a spray of other names cannot unlock one under attack.
+            entries.retain(|_, e| e.locked_until > now || now - e.last_failure < FORGET_AFTER);
             if entries.len() >= CAPACITY {
-                entries.clear();
+                entries.retain(|_, e| e.locked_until > now);
+            }
+            if entries.len() >= CAPACITY {
+                // Full of waiting usernames: this one goes untracked for now.
+                return Ok(());
             }
         }
         let e = entries.entry(key).or_insert(Entry {

@@ -212,15 +212,17 @@ async fn authorization_code(
     }
     let rec = match state.store.grants().redeem_code(&fingerprint(code)).await? {
         Use::Fresh(rec) => rec,
-        Use::Replayed(rec) => {
-            // RFC 6749 §4.1.2: revoke the tokens issued from a replayed code.
+        // RFC 6749 §4.1.2: revoke the tokens issued from a replayed code —
+        // when its own client replays it (anyone else holding a spent code must
+        // not be able to end another client's grant).
+        Use::Replayed(rec) if rec.client_id == client.client_id => {
             revocations::revoke_family(state, &family_of(&rec.family)?, family_horizon(state))
                 .await?;
             return Err(invalid_grant(
                 "the code was already used; the tokens issued from it are revoked",
             ));
         }
-        Use::Unknown => return Err(bad()),
+        Use::Replayed(_) | Use::Unknown => return Err(bad()),
     };
     if rec.client_id != client.client_id
         || rec.expires_at <= state.clock.now().unix()

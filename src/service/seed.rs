@@ -27,12 +27,13 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
         }
     }
     for u in &seed.users {
-        let roles: Roles = match &u.roles {
-            Some(r) => r
-                .iter()
-                .map(|r| r.parse::<Role>().map_err(|m| Error::invalid("roles", m)))
-                .collect::<Result<_>>()?,
-            None => [Role::Member].into(),
+        let roles: Option<Roles> = match &u.roles {
+            Some(r) => Some(
+                r.iter()
+                    .map(|r| r.parse::<Role>().map_err(|m| Error::invalid("roles", m)))
+                    .collect::<Result<_>>()?,
+            ),
+            None => None,
         };
         let key = Username::parse(&u.username)
             .map_err(|m| Error::invalid("username", m))?
@@ -43,12 +44,20 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
                     Some(v) => Patch::Set(v.clone()),
                     None => Patch::Clear,
                 };
+                // Re-hashing an unchanged password would end the user's
+                // browser sessions at every start: hash only a new one.
+                let same_password = state
+                    .passwords
+                    .verify(u.password.clone(), Some(existing.password_hash.clone()))
+                    .await?;
                 users::update(
                     state,
                     &existing.id,
                     UserChanges {
-                        roles: Some(roles),
-                        password: Some(Redacted::new(u.password.clone())),
+                        // Roles left out keep what the user has (a seeded
+                        // `admin` without roles stays an admin).
+                        roles,
+                        password: (!same_password).then(|| Redacted::new(u.password.clone())),
                         disabled: Some(u.disabled),
                         email: patch(&u.email),
                         name: patch(&u.name),
@@ -64,7 +73,7 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
                         password: Redacted::new(u.password.clone()),
                         email: u.email.clone(),
                         name: u.name.clone(),
-                        roles,
+                        roles: roles.unwrap_or_else(|| [Role::Member].into()),
                         disabled: u.disabled,
                     },
                 )
@@ -152,7 +161,12 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
                 }
             }
             Some(_) => {
-                // Another owner: the owner index moves with a delete and insert.
+                // Another owner: the owner index moves with a delete and insert;
+                // consents given to the previous owner's app do not carry over.
+                state
+                    .store
+                    .grants()
+                    .delete_consents_of_client(&c.client_id)?;
                 let result = clients.delete(&c.client_id).await;
                 state.auth_cache.invalidate();
                 result?;

@@ -1259,3 +1259,70 @@ async fn refreshes_follow_the_clients_current_scopes() {
     let t2: Value = resp.json().await.unwrap();
     assert_eq!(t2["scope"], "readUsersData", "{t2}");
 }
+
+/// A first-party client still asks before handing out latchkey's own powers.
+#[tokio::test]
+async fn first_party_clients_still_ask_for_latchkey_scopes() {
+    let server = TestServer::start().await;
+    new_user(&server).await;
+    let app = web_app(
+        &server,
+        json!({"skip_consent": true, "scopes": ["read", "keys:read"]}),
+    )
+    .await;
+    let cb = "https://printer.example/cb";
+    let mut b = Browser::new(&server);
+    let page = b
+        .get(&authorize_url(&app, cb, "&scope=read+keys:read"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let resp = b
+        .submit(&page, &[("username", "pat"), ("password", "pat-password")])
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.text().await.unwrap().contains("name=\"decision\""));
+    // Without them, first-party means no question.
+    let resp = b.get(&authorize_url(&app, cb, "&scope=read")).await;
+    assert_eq!(resp.status(), StatusCode::FOUND);
+}
+
+/// Another client replaying a spent code cannot end the grant it came from.
+#[tokio::test]
+async fn a_code_replayed_by_another_client_revokes_nothing() {
+    let server = TestServer::start().await;
+    new_user(&server).await;
+    let app = web_app(&server, json!({})).await;
+    let other = web_app(&server, json!({})).await;
+    let cb = "https://printer.example/cb";
+    let mut b = Browser::new(&server);
+    let resp = sign_in_and_allow(&mut b, &authorize_url(&app, cb, ""), "pat", "pat-password").await;
+    let code = params_of(&location(&resp), '?')["code"].clone();
+    let t: Value = redeem(&server, &app, &code, cb).await.json().await.unwrap();
+    let resp = redeem(&server, &other, &code, cb).await;
+    expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    assert_eq!(
+        me_status(&server, t["access_token"].as_str().unwrap()).await,
+        StatusCode::OK
+    );
+}
+
+/// Reached under a name that is not loopback and without --public-url, the
+/// server does not know its own origin: the swagger-ui client has no redirect.
+#[tokio::test]
+async fn swagger_ui_needs_a_known_origin() {
+    let server = TestServer::start().await;
+    let challenge = pkce::s256(VERIFIER);
+    let resp = server
+        .get(&format!(
+            "/oauth/authorize?response_type=code&client_id=swagger-ui&code_challenge={challenge}&code_challenge_method=S256"
+        ))
+        .header("host", "latchkey.internal:8080")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert!(resp.headers().get("location").is_none());
+    assert!(resp.text().await.unwrap().contains("--public-url"));
+}

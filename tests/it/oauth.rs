@@ -918,3 +918,39 @@ async fn a_public_url_names_the_issuer() {
     assert_eq!(m["issuer"], "https://auth.example.test");
     assert_eq!(m["token_endpoint"], "https://auth.example.test/oauth/token");
 }
+
+/// Deleting a user whose client was disabled does not bring that client's
+/// refused tokens back.
+#[tokio::test]
+async fn deleting_the_owner_of_a_disabled_client_keeps_its_tokens_dead() {
+    let server = TestServer::start().await;
+    let owner = server
+        .create_user("ops", "ops-password", &["client-admin"])
+        .await;
+    let doc: Value = crate::clients::register(
+        &server,
+        ("ops", "ops-password"),
+        json!({"name": "o", "type": "confidential", "grant_types": ["client_credentials"]}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let c = Creds {
+        id: doc["client_id"].as_str().unwrap().into(),
+        secret: doc["client_secret"].as_str().unwrap().into(),
+    };
+    let token = access_token(&server, &c).await;
+    admin_post(&server, &format!("/api/v1/clients/{}/disable", c.id)).await;
+    assert_refused(&server, &token).await;
+    let resp = server
+        .as_admin(
+            Method::DELETE,
+            &format!("/api/v1/users/{}", owner["id"].as_str().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_refused(&server, &token).await;
+}

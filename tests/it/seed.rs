@@ -220,7 +220,7 @@ async fn a_seed_naming_an_unknown_scope_fails_start_up() {
 #[tokio::test]
 async fn a_seeded_admin_password_wins() {
     let text = format!(
-        "{EXAMPLE}\n[[users]]\nusername = \"admin\"\npassword = \"seeded-admin-password\"\nroles = [\"admin\"]\n"
+        "{EXAMPLE}\n[[users]]\nusername = \"admin\"\npassword = \"seeded-admin-password\"\n"
     );
     let server = TestServer::builder().config(seeded(&text)).start().await;
     let ok = server
@@ -237,4 +237,7 @@ async fn a_seeded_admin_password_wins() {
         .await
         .unwrap();
     assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
+    // Listed without roles, the admin stays an admin.
+    let me: Value = ok.json().await.unwrap();
+    assert_eq!(me["roles"], serde_json::json!(["admin"]));
 }
