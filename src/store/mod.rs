@@ -191,16 +191,19 @@ impl Store {
     }
 }
 
-/// Opens sled, waiting up to two seconds for the directory's lock: a store
-/// closed a moment ago (a restart, a test reopening it) releases it from sled's
-/// own background thread, shortly after `close` returns.
+/// Opens sled, waiting up to ten seconds for the directory's lock: a store
+/// closed a moment ago (a restart, a test reopening it) releases it once the
+/// last task holding it (sled's own background thread, a connection still
+/// winding down) lets go, shortly after `close` returns.
 fn open_db(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
     let config = sled::Config::new().path(path).cache_capacity(cache_bytes);
     let mut tries = 0;
     loop {
         match config.open() {
             Ok(db) => return Ok(db),
-            Err(sled::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock && tries < 40 => {
+            Err(sled::Error::Io(e))
+                if e.kind() == std::io::ErrorKind::WouldBlock && tries < 200 =>
+            {
                 tries += 1;
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }

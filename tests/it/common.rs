@@ -95,7 +95,10 @@ impl TestServer {
     }
 
     /// Graceful stop: in-flight requests finish, the store is flushed and closed.
+    /// The test's own HTTP client goes first, so no idle keep-alive connection
+    /// keeps the server's state (and the store's lock) alive after the stop.
     pub async fn stop(mut self) {
+        self.client = reqwest::Client::new();
         self.shutdown().await;
     }
 
