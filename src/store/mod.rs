@@ -201,8 +201,9 @@ fn open_db(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
     loop {
         match config.open() {
             Ok(db) => return Ok(db),
+            // sled reports a held lock as an `Other` I/O error with this text.
             Err(sled::Error::Io(e))
-                if e.kind() == std::io::ErrorKind::WouldBlock && tries < 200 =>
+                if e.to_string().contains("could not acquire lock") && tries < 200 =>
             {
                 tries += 1;
                 std::thread::sleep(std::time::Duration::from_millis(50));
@@ -262,6 +263,21 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.to_string().contains("format [99]"), "{err}");
+    }
+
+    /// A restart right after a close waits for the lock instead of failing.
+    #[test]
+    fn opening_waits_for_a_store_that_is_closing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&Location::Dir(dir.path().into()), DEFAULT_CACHE_BYTES).unwrap();
+        let closer = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            store.close();
+            drop(store);
+        });
+        let again = Store::open(&Location::Dir(dir.path().into()), DEFAULT_CACHE_BYTES);
+        closer.join().unwrap();
+        assert!(again.is_ok(), "{:?}", again.err());
     }
 
     #[test]
