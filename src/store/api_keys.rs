@@ -8,11 +8,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use sled::transaction::{abort, ConflictableTransactionError, TransactionalTree};
+use sled::transaction::abort;
 use sled::Transactional;
 
 use super::codec::{self, Record};
 use super::flusher::Flusher;
+use super::tree::{self, TxResult};
 use super::{transaction_error, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,12 +103,8 @@ impl ApiKeyRecord {
     }
 
     fn owner_key(&self) -> Vec<u8> {
-        owner_key(&self.owner_id, &self.id)
+        tree::owner_key(&self.owner_id, &self.id)
     }
-}
-
-fn owner_key(owner: &str, id: &str) -> Vec<u8> {
-    format!("{owner}/{id}").into_bytes()
 }
 
 /// Advisory usage of a key.
@@ -130,8 +127,6 @@ pub struct ApiKeys {
     flusher: Arc<Flusher>,
 }
 
-type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
-
 impl ApiKeys {
     pub(crate) fn open(db: &sled::Db, flusher: Arc<Flusher>) -> Result<ApiKeys, StoreError> {
         Ok(ApiKeys {
@@ -144,10 +139,7 @@ impl ApiKeys {
     }
 
     pub fn get(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        match self.keys.get(id.as_bytes())? {
-            Some(v) => Ok(Some(codec::decode(&v)?)),
-            None => Ok(None),
-        }
+        tree::get(&self.keys, id.as_bytes())
     }
 
     /// The key whose current or previous secret hashes to `hash`.
@@ -165,25 +157,9 @@ impl ApiKeys {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        let prefix = format!("{owner}/");
-        let start = match after {
-            Some(a) => {
-                let mut k = owner_key(owner, a);
-                k.push(0);
-                k
-            }
-            None => prefix.clone().into_bytes(),
-        };
         let mut out = Vec::new();
-        for entry in self.by_owner.range(start..) {
-            let (k, _) = entry?;
-            let Some(id) = k.strip_prefix(prefix.as_bytes()) else {
-                break;
-            };
-            if out.len() >= limit {
-                break;
-            }
-            if let Some(rec) = self.get(&String::from_utf8_lossy(id))? {
+        for id in tree::ids_of_owner(&self.by_owner, owner, after, limit)? {
+            if let Some(rec) = self.get(&id)? {
                 out.push(rec);
             }
         }
@@ -236,15 +212,12 @@ impl ApiKeys {
     ) -> Result<Option<ApiKeyRecord>, StoreError> {
         let updated = (&self.keys, &self.by_hash)
             .transaction(|(keys, hashes)| -> TxResult<Option<ApiKeyRecord>> {
-                let Some(old) = read(keys, id)? else {
+                let Some(old) = tree::read_tx::<ApiKeyRecord>(keys, id.as_bytes())? else {
                     return Ok(None);
                 };
                 let mut key = old.clone();
                 change(&mut key);
-                let value = match codec::encode(&key) {
-                    Ok(v) => v,
-                    Err(e) => return abort(StoreError::Codec(e)),
-                };
+                let value = tree::encode_tx(&key)?;
                 let (old_h, new_h) = (old.hashes(), key.hashes());
                 for h in old_h.difference(&new_h) {
                     hashes.remove(h.as_slice())?;
@@ -269,7 +242,7 @@ impl ApiKeys {
         let removed = (&self.keys, &self.by_hash, &self.by_owner, &self.usage)
             .transaction(
                 |(keys, hashes, owners, usage)| -> TxResult<Option<ApiKeyRecord>> {
-                    let Some(old) = read(keys, id)? else {
+                    let Some(old) = tree::read_tx::<ApiKeyRecord>(keys, id.as_bytes())? else {
                         return Ok(None);
                     };
                     for h in old.hashes() {
@@ -307,22 +280,14 @@ impl ApiKeys {
                     if keys.get(id.as_bytes())?.is_none() {
                         continue;
                     }
-                    let mut u = match usage.get(id.as_bytes())? {
-                        Some(v) => match codec::decode::<UsageRecord>(&v) {
-                            Ok(u) => u,
-                            Err(e) => return abort(StoreError::Codec(e)),
-                        },
-                        None => UsageRecord::default(),
-                    };
+                    let mut u =
+                        tree::read_tx::<UsageRecord>(usage, id.as_bytes())?.unwrap_or_default();
                     u.last_used_at = Some(
                         u.last_used_at
                             .map_or(*last_used_at, |t| t.max(*last_used_at)),
                     );
                     u.use_count = u.use_count.saturating_add(*count);
-                    match codec::encode(&u) {
-                        Ok(v) => usage.insert(id.as_bytes(), v)?,
-                        Err(e) => return abort(StoreError::Codec(e)),
-                    };
+                    usage.insert(id.as_bytes(), tree::encode_tx(&u)?)?;
                 }
                 Ok(())
             })
@@ -331,16 +296,6 @@ impl ApiKeys {
 
     async fn durable(&self) -> Result<(), StoreError> {
         self.flusher.flush().await.map_err(StoreError::Durability)
-    }
-}
-
-fn read(tree: &TransactionalTree, id: &str) -> TxResult<Option<ApiKeyRecord>> {
-    match tree.get(id.as_bytes())? {
-        Some(bytes) => match codec::decode(&bytes) {
-            Ok(k) => Ok(Some(k)),
-            Err(e) => abort(StoreError::Codec(e)),
-        },
-        None => Ok(None),
     }
 }
 

@@ -5,11 +5,12 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use sled::transaction::{abort, ConflictableTransactionError, TransactionalTree};
+use sled::transaction::abort;
 use sled::Transactional;
 
 use super::codec::{self, Record};
 use super::flusher::Flusher;
+use super::tree::{self, TxResult};
 use super::{transaction_error, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,17 +94,11 @@ impl From<ClientRecordV1> for ClientRecord {
     }
 }
 
-fn owner_key(owner: &str, id: &str) -> Vec<u8> {
-    format!("{owner}/{id}").into_bytes()
-}
-
 pub struct Clients {
     clients: sled::Tree,
     by_owner: sled::Tree,
     flusher: Arc<Flusher>,
 }
-
-type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
 impl Clients {
     pub(crate) fn open(db: &sled::Db, flusher: Arc<Flusher>) -> Result<Clients, StoreError> {
@@ -115,10 +110,7 @@ impl Clients {
     }
 
     pub fn get(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError> {
-        match self.clients.get(client_id.as_bytes())? {
-            Some(v) => Ok(Some(codec::decode(&v)?)),
-            None => Ok(None),
-        }
+        tree::get(&self.clients, client_id.as_bytes())
     }
 
     /// Clients of one owner (or of everyone with `owner: None`), in id order,
@@ -132,24 +124,8 @@ impl Clients {
         let mut out = Vec::new();
         match owner {
             Some(owner) => {
-                let prefix = format!("{owner}/");
-                let start = match after {
-                    Some(a) => {
-                        let mut k = owner_key(owner, a);
-                        k.push(0);
-                        k
-                    }
-                    None => prefix.clone().into_bytes(),
-                };
-                for entry in self.by_owner.range(start..) {
-                    let (k, _) = entry?;
-                    let Some(id) = k.strip_prefix(prefix.as_bytes()) else {
-                        break;
-                    };
-                    if out.len() >= limit {
-                        break;
-                    }
-                    if let Some(rec) = self.get(&String::from_utf8_lossy(id))? {
+                for id in tree::ids_of_owner(&self.by_owner, owner, after, limit)? {
+                    if let Some(rec) = self.get(&id)? {
                         out.push(rec);
                     }
                 }
@@ -174,15 +150,7 @@ impl Clients {
 
     /// Ids of every client of `owner` (for deleting a user).
     pub fn ids_of(&self, owner: &str) -> Result<Vec<String>, StoreError> {
-        let prefix = format!("{owner}/");
-        let mut out = Vec::new();
-        for entry in self.by_owner.scan_prefix(prefix.as_bytes()) {
-            let (k, _) = entry?;
-            if let Some(id) = k.strip_prefix(prefix.as_bytes()) {
-                out.push(String::from_utf8_lossy(id).into_owned());
-            }
-        }
-        Ok(out)
+        tree::ids_of_owner(&self.by_owner, owner, None, usize::MAX)
     }
 
     pub fn len(&self) -> usize {
@@ -202,7 +170,7 @@ impl Clients {
                     return abort(StoreError::Duplicate("client id"));
                 }
                 clients.insert(client.client_id.as_bytes(), value.as_slice())?;
-                owners.insert(owner_key(&client.owner_id, &client.client_id), &[])?;
+                owners.insert(tree::owner_key(&client.owner_id, &client.client_id), &[])?;
                 Ok(())
             })
             .map_err(transaction_error)?;
@@ -219,14 +187,13 @@ impl Clients {
         let updated = self
             .clients
             .transaction(|clients| -> TxResult<Option<ClientRecord>> {
-                let Some(mut client) = read(clients, client_id)? else {
+                let Some(mut client) =
+                    tree::read_tx::<ClientRecord>(clients, client_id.as_bytes())?
+                else {
                     return Ok(None);
                 };
                 change(&mut client);
-                match codec::encode(&client) {
-                    Ok(v) => clients.insert(client_id.as_bytes(), v)?,
-                    Err(e) => return abort(StoreError::Codec(e)),
-                };
+                clients.insert(client_id.as_bytes(), tree::encode_tx(&client)?)?;
                 Ok(Some(client))
             })
             .map_err(transaction_error)?;
@@ -239,11 +206,12 @@ impl Clients {
     pub async fn delete(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError> {
         let removed = (&self.clients, &self.by_owner)
             .transaction(|(clients, owners)| -> TxResult<Option<ClientRecord>> {
-                let Some(old) = read(clients, client_id)? else {
+                let Some(old) = tree::read_tx::<ClientRecord>(clients, client_id.as_bytes())?
+                else {
                     return Ok(None);
                 };
                 clients.remove(client_id.as_bytes())?;
-                owners.remove(owner_key(&old.owner_id, client_id))?;
+                owners.remove(tree::owner_key(&old.owner_id, client_id))?;
                 Ok(Some(old))
             })
             .map_err(transaction_error)?;
@@ -255,16 +223,6 @@ impl Clients {
 
     async fn durable(&self) -> Result<(), StoreError> {
         self.flusher.flush().await.map_err(StoreError::Durability)
-    }
-}
-
-fn read(tree: &TransactionalTree, id: &str) -> TxResult<Option<ClientRecord>> {
-    match tree.get(id.as_bytes())? {
-        Some(bytes) => match codec::decode(&bytes) {
-            Ok(c) => Ok(Some(c)),
-            Err(e) => abort(StoreError::Codec(e)),
-        },
-        None => Ok(None),
     }
 }
 

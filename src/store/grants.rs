@@ -7,7 +7,6 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use sled::transaction::{abort, ConflictableTransactionError};
 
 use super::codec::{self, Record};
 use super::flusher::Flusher;
@@ -102,21 +101,7 @@ pub struct Grants {
     flusher: Arc<Flusher>,
 }
 
-type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
-
-fn decode_tx<R: Record>(bytes: &[u8]) -> TxResult<R> {
-    match codec::decode(bytes) {
-        Ok(r) => Ok(r),
-        Err(e) => abort(StoreError::Codec(e)),
-    }
-}
-
-fn encode_tx<R: Record>(r: &R) -> TxResult<Vec<u8>> {
-    match codec::encode(r) {
-        Ok(v) => Ok(v),
-        Err(e) => abort(StoreError::Codec(e)),
-    }
-}
+use super::tree::{self, decode_tx, encode_tx, TxResult};
 
 impl Grants {
     pub(crate) fn open(db: &sled::Db, flusher: Arc<Flusher>) -> Result<Grants, StoreError> {
@@ -157,10 +142,7 @@ impl Grants {
     }
 
     pub fn refresh_token(&self, hash: &[u8]) -> Result<Option<RefreshRecord>, StoreError> {
-        match self.refresh.get(hash)? {
-            Some(v) => Ok(Some(codec::decode(&v)?)),
-            None => Ok(None),
-        }
+        tree::get(&self.refresh, hash)
     }
 
     pub async fn insert_refresh(&self, hash: &[u8], rec: &RefreshRecord) -> Result<(), StoreError> {
@@ -204,10 +186,7 @@ impl Grants {
     }
 
     pub fn session(&self, hash: &[u8]) -> Result<Option<SessionRecord>, StoreError> {
-        match self.sessions.get(hash)? {
-            Some(v) => Ok(Some(codec::decode(&v)?)),
-            None => Ok(None),
-        }
+        tree::get(&self.sessions, hash)
     }
 
     pub async fn delete_session(&self, hash: &[u8]) -> Result<(), StoreError> {
@@ -220,10 +199,7 @@ impl Grants {
         user_id: &str,
         client_id: &str,
     ) -> Result<Option<ConsentRecord>, StoreError> {
-        match self.consents.get(consent_key(user_id, client_id))? {
-            Some(v) => Ok(Some(codec::decode(&v)?)),
-            None => Ok(None),
-        }
+        tree::get(&self.consents, &consent_key(user_id, client_id))
     }
 
     pub async fn put_consent(

@@ -14,6 +14,7 @@ mod flusher;
 pub mod grants;
 pub mod revocations;
 pub mod scopes;
+mod tree;
 pub mod users;
 
 use std::path::{Path, PathBuf};

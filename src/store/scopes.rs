@@ -35,10 +35,7 @@ impl Scopes {
     }
 
     pub fn get(&self, name: &str) -> Result<Option<ScopeRecord>, StoreError> {
-        match self.tree.get(name.as_bytes())? {
-            Some(v) => Ok(Some(codec::decode(&v)?)),
-            None => Ok(None),
-        }
+        super::tree::get(&self.tree, name.as_bytes())
     }
 
     /// The whole catalog in name order (it is small: tens of entries).

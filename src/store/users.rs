@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use sled::transaction::{abort, ConflictableTransactionError, TransactionalTree};
+use sled::transaction::abort;
 use sled::Transactional;
 
 use super::codec::{self, Record};
 use super::flusher::Flusher;
+use super::tree::{self, TxResult};
 use super::{transaction_error, StoreError};
 
 /// A user as stored. `username_key` is the index key (the lowercased username).
@@ -37,8 +38,6 @@ pub struct Users {
     by_name: sled::Tree,
     flusher: Arc<Flusher>,
 }
-
-type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
 impl Users {
     pub(crate) fn open(db: &sled::Db, flusher: Arc<Flusher>) -> Result<Users, StoreError> {
@@ -128,7 +127,7 @@ impl Users {
         let value = codec::encode(user)?;
         let found = (&self.users, &self.by_name)
             .transaction(|(users, names)| -> TxResult<bool> {
-                let Some(old) = read(users, &user.id)? else {
+                let Some(old) = tree::read_tx::<UserRecord>(users, user.id.as_bytes())? else {
                     return Ok(false);
                 };
                 if old.username_key != user.username_key {
@@ -152,7 +151,7 @@ impl Users {
     pub async fn delete(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
         let removed = (&self.users, &self.by_name)
             .transaction(|(users, names)| -> TxResult<Option<UserRecord>> {
-                let Some(old) = read(users, id)? else {
+                let Some(old) = tree::read_tx::<UserRecord>(users, id.as_bytes())? else {
                     return Ok(None);
                 };
                 users.remove(id.as_bytes())?;
@@ -168,16 +167,6 @@ impl Users {
 
     async fn durable(&self) -> Result<(), StoreError> {
         self.flusher.flush().await.map_err(StoreError::Durability)
-    }
-}
-
-fn read(tree: &TransactionalTree, id: &str) -> TxResult<Option<UserRecord>> {
-    match tree.get(id.as_bytes())? {
-        Some(bytes) => match codec::decode(&bytes) {
-            Ok(user) => Ok(Some(user)),
-            Err(e) => abort(StoreError::Codec(e)),
-        },
-        None => Ok(None),
     }
 }
 
