@@ -39,23 +39,14 @@ pub async fn authorize(req: &Request, Data(state): Data<&AppState>) -> Response 
 /// `POST /oauth/authorize/login`: the login form.
 #[handler]
 pub async fn login(req: &Request, Data(state): Data<&AppState>, body: Body) -> Response {
-    let pairs = match read_form(body).await {
-        Ok(p) => p,
-        Err(m) => return error_page(StatusCode::BAD_REQUEST, &m),
-    };
-    let params = authorize_params(&pairs);
-    let request = match validated(state, req, &params) {
-        Ok(r) => r,
+    let PostedForm {
+        pairs,
+        request,
+        csrf,
+    } = match posted_form(state, req, body).await {
+        Ok(f) => f,
         Err(resp) => return *resp,
     };
-    let csrf = cookie(req, CSRF_COOKIE);
-    if !flow::check_csrf(state, csrf.as_deref(), field(&pairs, "csrf_token")) {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "This form has expired or did not come from this site. Go back to the application and start again.",
-        );
-    }
-    let csrf = csrf.unwrap_or_default();
     let username = field(&pairs, "username").unwrap_or("").to_owned();
     let password = Redacted::new(field(&pairs, "password").unwrap_or("").to_owned());
     match flow::login(state, &username, password).await {
@@ -102,23 +93,14 @@ pub async fn login(req: &Request, Data(state): Data<&AppState>, body: Body) -> R
 /// `POST /oauth/authorize/consent`: the consent form.
 #[handler]
 pub async fn consent(req: &Request, Data(state): Data<&AppState>, body: Body) -> Response {
-    let pairs = match read_form(body).await {
-        Ok(p) => p,
-        Err(m) => return error_page(StatusCode::BAD_REQUEST, &m),
-    };
-    let params = authorize_params(&pairs);
-    let request = match validated(state, req, &params) {
-        Ok(r) => r,
+    let PostedForm {
+        pairs,
+        request,
+        csrf,
+    } = match posted_form(state, req, body).await {
+        Ok(f) => f,
         Err(resp) => return *resp,
     };
-    let csrf = cookie(req, CSRF_COOKIE);
-    if !flow::check_csrf(state, csrf.as_deref(), field(&pairs, "csrf_token")) {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "This form has expired or did not come from this site. Go back to the application and start again.",
-        );
-    }
-    let csrf = csrf.unwrap_or_default();
     let user = match flow::session_user(state, cookie(req, SESSION_COOKIE).as_deref()) {
         Ok(Some(u)) => u,
         Ok(None) => return login_page(state, &request, &csrf, None, StatusCode::OK),
@@ -138,6 +120,39 @@ pub async fn consent(req: &Request, Data(state): Data<&AppState>, body: Body) ->
             "The consent form must say allow or deny.",
         ),
     }
+}
+
+/// A login or consent form that checked out: its fields, the authorization
+/// request it carries (validated again), and the browser's CSRF cookie.
+struct PostedForm {
+    pairs: Vec<(String, String)>,
+    request: AuthzRequest,
+    csrf: String,
+}
+
+/// Reads a posted form, validates the authorization request in its hidden
+/// fields, and checks its CSRF token; a failure is already the response.
+async fn posted_form(
+    state: &AppState,
+    req: &Request,
+    body: Body,
+) -> Result<PostedForm, Box<Response>> {
+    let pairs = read_form(body)
+        .await
+        .map_err(|m| Box::new(error_page(StatusCode::BAD_REQUEST, &m)))?;
+    let request = validated(state, req, &authorize_params(&pairs))?;
+    let csrf = cookie(req, CSRF_COOKIE);
+    if !flow::check_csrf(state, csrf.as_deref(), field(&pairs, "csrf_token")) {
+        return Err(Box::new(error_page(
+            StatusCode::FORBIDDEN,
+            "This form has expired or did not come from this site. Go back to the application and start again.",
+        )));
+    }
+    Ok(PostedForm {
+        pairs,
+        request,
+        csrf: csrf.unwrap_or_default(),
+    })
 }
 
 /// `GET /oauth/logout`: ends the browser session.

@@ -5,7 +5,6 @@ use std::collections::BTreeSet;
 
 use crate::domain::access::{AuthMethod, Permission, Principal};
 use crate::domain::api_key::{self, KeyState};
-use crate::domain::scope;
 use crate::domain::time::Timestamp;
 use crate::domain::user::User;
 use crate::error::{AuthFailure, Error, Result};
@@ -124,29 +123,8 @@ fn grantable_scopes(
 ) -> Result<Vec<String>> {
     let mut out = BTreeSet::new();
     for name in requested {
-        scope::check_name(name).map_err(|m| Error::invalid("scopes", m))?;
-        let s = match scopes::get(state, name) {
-            Ok(s) => s,
-            Err(Error::NotFound { .. }) => {
-                return Err(Error::invalid(
-                    "scopes",
-                    format!("unknown scope {name:?} (see GET /api/v1/scopes)"),
-                ));
-            }
-            Err(e) => return Err(e),
-        };
-        if !scope::may_grant(&caller.user.roles, &s) {
-            return Err(Error::NotPermitted(format!(
-                "you may not grant the scope {name:?}: your roles do not include it"
-            )));
-        }
-        if let Some(own) = &caller.credential_scopes {
-            if !own.contains(name) {
-                return Err(Error::NotPermitted(format!(
-                    "you may not grant the scope {name:?}: this credential does not carry it"
-                )));
-            }
-        }
+        let s = scopes::named(state, name)?;
+        scopes::check_grantable_by(caller, &s)?;
         out.insert(name.clone());
     }
     Ok(out.into_iter().collect())

@@ -511,35 +511,14 @@ fn client_scopes(
     }
     let mut out = BTreeSet::new();
     for name in &requested {
-        scope::check_name(name).map_err(|m| Error::invalid("scopes", m))?;
-        let s = match scopes::get(state, name) {
-            Ok(s) => s,
-            Err(Error::NotFound { .. }) => {
-                return Err(Error::invalid(
-                    "scopes",
-                    format!("unknown scope {name:?} (see GET /api/v1/scopes)"),
-                ));
-            }
-            Err(e) => return Err(e),
-        };
+        let s = scopes::named(state, name)?;
         if !scope::may_grant_to_client(&caller.user.roles, &s) {
             return Err(Error::NotPermitted(format!(
                 "members' clients carry only the catalog's default scopes; {name:?} is not one (ask a client-admin)"
             )));
         }
         if scope::permission_of(name).is_some() {
-            if !scope::may_grant(&caller.user.roles, &s) {
-                return Err(Error::NotPermitted(format!(
-                    "you may not grant the scope {name:?}: your roles do not include it"
-                )));
-            }
-            if let Some(own) = &caller.credential_scopes {
-                if !own.contains(name) {
-                    return Err(Error::NotPermitted(format!(
-                        "you may not grant the scope {name:?}: this credential does not carry it"
-                    )));
-                }
-            }
+            scopes::check_grantable_by(caller, &s)?;
         }
         out.insert(name.clone());
     }

@@ -1,6 +1,7 @@
 //! The scope catalog: seeded on start, read by anyone authenticated, changed by
 //! admins; built-in scopes cannot be deleted.
 
+use crate::domain::access::Principal;
 use crate::domain::scope::{self, Scope};
 use crate::error::{Error, Result};
 use crate::state::AppState;
@@ -30,6 +31,41 @@ pub fn list(state: &AppState) -> Result<Vec<Scope>> {
         .into_iter()
         .map(from_record)
         .collect())
+}
+
+/// A scope named in a request's `scopes`: a valid name and in the catalog,
+/// else 400 naming it.
+pub fn named(state: &AppState, name: &str) -> Result<Scope> {
+    scope::check_name(name).map_err(|m| Error::invalid("scopes", m))?;
+    match get(state, name) {
+        Err(Error::NotFound { .. }) => Err(Error::invalid(
+            "scopes",
+            format!("unknown scope {name:?} (see GET /api/v1/scopes)"),
+        )),
+        other => other,
+    }
+}
+
+/// Refuses (403, naming it) a scope the caller may not hand on: one its roles
+/// do not grant, or, for a narrowed credential, one the credential lacks.
+pub fn check_grantable_by(caller: &Principal, s: &Scope) -> Result<()> {
+    if !scope::may_grant(&caller.user.roles, s) {
+        return Err(Error::NotPermitted(format!(
+            "you may not grant the scope {:?}: your roles do not include it",
+            s.name
+        )));
+    }
+    if caller
+        .credential_scopes
+        .as_ref()
+        .is_some_and(|own| !own.contains(&s.name))
+    {
+        return Err(Error::NotPermitted(format!(
+            "you may not grant the scope {:?}: this credential does not carry it",
+            s.name
+        )));
+    }
+    Ok(())
 }
 
 pub fn get(state: &AppState, name: &str) -> Result<Scope> {
