@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::common::{expect_error, TestServer};
+use crate::common::{expect_error, expect_error_naming, TestServer};
 
 /// Creates a key as `user`/`password` and returns the create response.
 pub async fn create_key(server: &TestServer, user: (&str, &str), body: Value) -> Value {
@@ -368,42 +368,33 @@ async fn keys_carry_only_scopes_their_owner_may_grant() {
             .json(&body)
             .send()
     };
-    let err = expect_error(
+    expect_error_naming(
         post(json!({"name": "k", "scopes": ["no-such-scope"]}))
             .await
             .unwrap(),
         StatusCode::BAD_REQUEST,
         "invalid_request",
+        "no-such-scope",
     )
     .await;
-    assert!(err["error_description"]
-        .as_str()
-        .unwrap()
-        .contains("no-such-scope"));
-    let err = expect_error(
+    expect_error_naming(
         post(json!({"name": "k", "scopes": ["users:write"]}))
             .await
             .unwrap(),
         StatusCode::FORBIDDEN,
         "forbidden",
+        "users:write",
     )
     .await;
-    assert!(err["error_description"]
-        .as_str()
-        .unwrap()
-        .contains("users:write"));
-    let err = expect_error(
+    expect_error_naming(
         post(json!({"name": "k", "scopes": ["manageJobs"]}))
             .await
             .unwrap(),
         StatusCode::FORBIDDEN,
         "forbidden",
+        "manageJobs",
     )
     .await;
-    assert!(err["error_description"]
-        .as_str()
-        .unwrap()
-        .contains("manageJobs"));
     let ok = post(json!({"name": "k", "scopes": ["readUsersData", "keys:read"]}))
         .await
         .unwrap();
@@ -461,14 +452,8 @@ async fn other_users_keys_are_invisible() {
         expect_error(resp, StatusCode::NOT_FOUND, "not_found").await;
     }
     let list: Value = server
-        .get("/api/v1/api-keys")
-        .basic_auth("alice", Some("alice-password"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json_as("/api/v1/api-keys", ("alice", "alice-password"))
+        .await;
     assert_eq!(list["api_keys"], json!([]));
     // Listing another user's keys: admins only.
     let bob_id = bob["id"].as_str().unwrap();
@@ -616,14 +601,8 @@ async fn keys_cannot_escalate_through_sibling_keys() {
             .send()
             .await
             .unwrap();
-        let err = expect_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
-        assert!(
-            err["error_description"]
-                .as_str()
-                .unwrap()
-                .contains("users:write"),
-            "{err}"
-        );
+
+        expect_error_naming(resp, StatusCode::FORBIDDEN, "forbidden", "users:write").await;
     }
     // Disabling a sibling is allowed (it only takes power away).
     let resp = server
@@ -761,11 +740,7 @@ async fn an_admins_disable_is_for_an_admin_to_lift() {
     let body: Value = post(admin, "disable").await.unwrap().json().await.unwrap();
     assert_eq!(body["disabled_by_admin"], true);
     let resp = post(mo, "enable").await.unwrap();
-    let body = expect_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
-    assert!(body["error_description"]
-        .as_str()
-        .unwrap()
-        .contains("administrator"));
+    expect_error_naming(resp, StatusCode::FORBIDDEN, "forbidden", "administrator").await;
     assert_eq!(
         me_with(&server, secret).await.status(),
         StatusCode::UNAUTHORIZED

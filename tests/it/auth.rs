@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::common::{challenges, expect_error, TestServer, ADMIN_PASSWORD};
+use crate::common::{challenges, expect_error, expect_error_naming, TestServer, ADMIN_PASSWORD};
 
 /// The bootstrap admin can call /users/me with Basic and sees its roles and scopes.
 #[tokio::test]
@@ -332,11 +332,13 @@ async fn basic_guessing_slows_down() {
         expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
     }
     let resp = me("victim-password").await.unwrap();
-    let body = expect_error(resp, StatusCode::UNAUTHORIZED, "too_many_attempts").await;
-    assert!(body["error_description"]
-        .as_str()
-        .unwrap()
-        .contains("2 seconds"));
+    expect_error_naming(
+        resp,
+        StatusCode::UNAUTHORIZED,
+        "too_many_attempts",
+        "2 seconds",
+    )
+    .await;
     // Other users are not affected; the wait ends.
     let resp = server
         .as_admin(reqwest::Method::GET, "/api/v1/users/me")

@@ -44,14 +44,8 @@ async fn every_operation_checks_credentials_and_scopes() {
         .unwrap();
     let secret = key["secret"].as_str().unwrap();
     let me: Value = server
-        .get("/api/v1/users/me")
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json_as("/api/v1/users/me", ("admin", ADMIN_PASSWORD))
+        .await;
     let fill = |p: &str| {
         p.replace(
             "{id}",

@@ -782,8 +782,7 @@ async fn codes_are_bound_single_use_and_short_lived() {
     let other = web_app(&server, json!({})).await;
     let cb = "https://printer.example/cb";
     let mut b = Browser::new(&server);
-    let resp = sign_in_and_allow(&mut b, &authorize_url(&app, cb, ""), "pat", "pat-password").await;
-    let code = params_of(&location(&resp), '?')["code"].clone();
+    let code = first_code(&mut b, &app, cb, "").await;
 
     // Another client, another redirect URI, a wrong verifier, no verifier.
     let resp = redeem(&server, &other, &code, cb).await;
@@ -855,6 +854,13 @@ async fn codes_are_bound_single_use_and_short_lived() {
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
 }
 
+/// Signs `pat` in, allows, and returns the code the redirect carries.
+async fn first_code(b: &mut Browser, app: &App, cb: &str, extra: &str) -> String {
+    let resp = sign_in_and_allow(b, &authorize_url(app, cb, extra), "pat", "pat-password").await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    params_of(&location(&resp), '?')["code"].clone()
+}
+
 async fn fresh_code(b: &mut Browser, app: &App, cb: &str) -> String {
     let resp = b.get(&authorize_url(app, cb, "")).await;
     assert_eq!(
@@ -872,8 +878,7 @@ async fn concurrent_refreshes_exactly_one_wins() {
     let app = web_app(&server, json!({})).await;
     let cb = "https://printer.example/cb";
     let mut b = Browser::new(&server);
-    let resp = sign_in_and_allow(&mut b, &authorize_url(&app, cb, ""), "pat", "pat-password").await;
-    let code = params_of(&location(&resp), '?')["code"].clone();
+    let code = first_code(&mut b, &app, cb, "").await;
     let t: Value = redeem(&server, &app, &code, cb).await.json().await.unwrap();
     let refresh = t["refresh_token"].as_str().unwrap().to_owned();
     let mut tasks = Vec::new();
@@ -937,8 +942,7 @@ async fn revoking_a_clients_tokens_ends_its_grants() {
     let app = web_app(&server, json!({})).await;
     let cb = "https://printer.example/cb";
     let mut b = Browser::new(&server);
-    let resp = sign_in_and_allow(&mut b, &authorize_url(&app, cb, ""), "pat", "pat-password").await;
-    let code = params_of(&location(&resp), '?')["code"].clone();
+    let code = first_code(&mut b, &app, cb, "").await;
     let t: Value = redeem(&server, &app, &code, cb).await.json().await.unwrap();
     let pending = fresh_code(&mut b, &app, cb).await;
     let doc: Value = server
@@ -1020,8 +1024,7 @@ async fn revoking_a_refresh_token_revokes_its_access_tokens() {
     let app = web_app(&server, json!({})).await;
     let cb = "https://printer.example/cb";
     let mut b = Browser::new(&server);
-    let resp = sign_in_and_allow(&mut b, &authorize_url(&app, cb, ""), "pat", "pat-password").await;
-    let code = params_of(&location(&resp), '?')["code"].clone();
+    let code = first_code(&mut b, &app, cb, "").await;
     let t: Value = redeem(&server, &app, &code, cb).await.json().await.unwrap();
     let (access, refresh) = (
         t["access_token"].as_str().unwrap(),
@@ -1227,14 +1230,7 @@ async fn refreshes_follow_the_clients_current_scopes() {
     let app = web_app(&server, json!({})).await;
     let cb = "https://printer.example/cb";
     let mut b = Browser::new(&server);
-    let resp = sign_in_and_allow(
-        &mut b,
-        &authorize_url(&app, cb, "&scope=read+readUsersData"),
-        "pat",
-        "pat-password",
-    )
-    .await;
-    let code = params_of(&location(&resp), '?')["code"].clone();
+    let code = first_code(&mut b, &app, cb, "&scope=read+readUsersData").await;
     let t: Value = redeem(&server, &app, &code, cb).await.json().await.unwrap();
     assert_eq!(t["scope"], "read readUsersData");
     let resp = server
@@ -1297,8 +1293,7 @@ async fn a_code_replayed_by_another_client_revokes_nothing() {
     let other = web_app(&server, json!({})).await;
     let cb = "https://printer.example/cb";
     let mut b = Browser::new(&server);
-    let resp = sign_in_and_allow(&mut b, &authorize_url(&app, cb, ""), "pat", "pat-password").await;
-    let code = params_of(&location(&resp), '?')["code"].clone();
+    let code = first_code(&mut b, &app, cb, "").await;
     let t: Value = redeem(&server, &app, &code, cb).await.json().await.unwrap();
     let resp = redeem(&server, &other, &code, cb).await;
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;

@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::common::{expect_error, TestServer};
+use crate::common::{expect_error, expect_error_naming, TestServer};
 
 /// Registers a client as `user:password`; returns the response.
 pub async fn register(server: &TestServer, user: (&str, &str), body: Value) -> reqwest::Response {
@@ -84,11 +84,13 @@ async fn public_clients_have_no_secret_and_no_client_credentials() {
         json!({"name": "CLI", "type": "public", "grant_types": ["client_credentials"]}),
     )
     .await;
-    let body = expect_error(resp, StatusCode::BAD_REQUEST, "invalid_request").await;
-    assert!(body["error_description"]
-        .as_str()
-        .unwrap()
-        .contains("client_credentials"));
+    expect_error_naming(
+        resp,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        "client_credentials",
+    )
+    .await;
 
     let id = doc["client_id"].as_str().unwrap();
     let resp = server
@@ -190,11 +192,7 @@ async fn members_get_default_scopes_and_client_admins_grant_more() {
         json!({"name": "m", "type": "confidential", "grant_types": cc, "skip_consent": true}),
     )
     .await;
-    let body = expect_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
-    assert!(body["error_description"]
-        .as_str()
-        .unwrap()
-        .contains("skip_consent"));
+    expect_error_naming(resp, StatusCode::FORBIDDEN, "forbidden", "skip_consent").await;
 
     let resp = register(
         &server,
@@ -202,11 +200,7 @@ async fn members_get_default_scopes_and_client_admins_grant_more() {
         json!({"name": "m", "type": "confidential", "grant_types": cc, "scopes": ["readUsersData", "manageJobs"]}),
     )
     .await;
-    let body = expect_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
-    assert!(body["error_description"]
-        .as_str()
-        .unwrap()
-        .contains("manageJobs"));
+    expect_error_naming(resp, StatusCode::FORBIDDEN, "forbidden", "manageJobs").await;
 
     let resp = register(
         &server,
@@ -224,11 +218,13 @@ async fn members_get_default_scopes_and_client_admins_grant_more() {
         json!({"name": "c", "type": "confidential", "grant_types": cc, "scopes": ["no-such-scope"]}),
     )
     .await;
-    let body = expect_error(resp, StatusCode::BAD_REQUEST, "invalid_request").await;
-    assert!(body["error_description"]
-        .as_str()
-        .unwrap()
-        .contains("no-such-scope"));
+    expect_error_naming(
+        resp,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        "no-such-scope",
+    )
+    .await;
 }
 
 /// A narrowed credential cannot make a client that carries latchkey powers it lacks.
@@ -252,11 +248,7 @@ async fn an_api_key_cannot_escalate_through_a_client() {
         .send()
         .await
         .unwrap();
-    let body = expect_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
-    assert!(body["error_description"]
-        .as_str()
-        .unwrap()
-        .contains("users:write"));
+    expect_error_naming(resp, StatusCode::FORBIDDEN, "forbidden", "users:write").await;
     let resp = server
         .post("/api/v1/clients")
         .bearer_auth(secret)
@@ -411,11 +403,7 @@ async fn client_admins_cannot_escalate_through_clients() {
         json!({"name": "c", "type": "confidential", "grant_types": cc, "scopes": ["users:write"]}),
     )
     .await;
-    let body = expect_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
-    assert!(body["error_description"]
-        .as_str()
-        .unwrap()
-        .contains("users:write"));
+    expect_error_naming(resp, StatusCode::FORBIDDEN, "forbidden", "users:write").await;
 
     // The admin's client that carries latchkey scopes: cara may read it, not change it.
     let doc = admin_client(
@@ -507,10 +495,7 @@ async fn a_narrow_key_cannot_take_over_a_broader_client() {
             .send()
             .await
             .unwrap();
-        let body = expect_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
-        assert!(body["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("users:write"));
+
+        expect_error_naming(resp, StatusCode::FORBIDDEN, "forbidden", "users:write").await;
     }
 }

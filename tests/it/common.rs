@@ -137,6 +137,18 @@ impl TestServer {
             .basic_auth("admin", Some(ADMIN_PASSWORD))
     }
 
+    /// `GET path` as `user` (username, password), expecting JSON back.
+    pub async fn get_json_as(&self, path: &str, user: (&str, &str)) -> Value {
+        self.get(path)
+            .basic_auth(user.0, Some(user.1))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// Creates a user through the API and returns its JSON.
     pub async fn create_user(&self, username: &str, password: &str, roles: &[&str]) -> Value {
         let resp = self
@@ -180,6 +192,24 @@ pub async fn expect_error(resp: Response, status: StatusCode, code: &str) -> Val
             .as_str()
             .is_some_and(|d| !d.is_empty()),
         "error_description missing: {body}"
+    );
+    body
+}
+
+/// [`expect_error`], and the description names `needle` (the field, scope or
+/// value at fault); returns the body.
+pub async fn expect_error_naming(
+    resp: Response,
+    status: StatusCode,
+    code: &str,
+    needle: &str,
+) -> Value {
+    let body = expect_error(resp, status, code).await;
+    assert!(
+        body["error_description"]
+            .as_str()
+            .is_some_and(|d| d.contains(needle)),
+        "the description should name {needle:?}: {body}"
     );
     body
 }

@@ -17,6 +17,30 @@ struct Creds {
     secret: String,
 }
 
+impl Creds {
+    /// The id and secret of a credentials document (create or new secret).
+    fn of(doc: &Value) -> Creds {
+        Creds {
+            id: doc["client_id"].as_str().unwrap().to_owned(),
+            secret: doc["client_secret"].as_str().unwrap().to_owned(),
+        }
+    }
+}
+
+/// A client_credentials client registered by `owner`, whose tokens act as them.
+async fn client_of(server: &TestServer, owner: (&str, &str)) -> (Creds, Value) {
+    let doc: Value = crate::clients::register(
+        server,
+        owner,
+        json!({"name": "o", "type": "confidential", "grant_types": ["client_credentials"]}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    (Creds::of(&doc), doc)
+}
+
 async fn machine_client(server: &TestServer, extra: Value) -> Creds {
     let mut body = json!({"name": "svc", "type": "confidential", "grant_types": ["client_credentials"], "scopes": ["read", "write", "keys:read"]});
     if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
@@ -24,11 +48,7 @@ async fn machine_client(server: &TestServer, extra: Value) -> Creds {
             b.insert(k.clone(), v.clone());
         }
     }
-    let doc = admin_client(server, body).await;
-    Creds {
-        id: doc["client_id"].as_str().unwrap().to_owned(),
-        secret: doc["client_secret"].as_str().unwrap().to_owned(),
-    }
+    Creds::of(&admin_client(server, body).await)
 }
 
 /// `client_credentials` with a form body and `client_secret_basic`.
@@ -259,10 +279,7 @@ async fn every_token_endpoint_error() {
         json!({"name": "web", "type": "confidential", "grant_types": ["authorization_code"], "redirect_uris": ["https://app.example/cb"]}),
     )
     .await;
-    let web = Creds {
-        id: web["client_id"].as_str().unwrap().into(),
-        secret: web["client_secret"].as_str().unwrap().into(),
-    };
+    let web = Creds::of(&web);
     let resp = token_basic(&server, &web, None).await;
     expect_error(resp, StatusCode::BAD_REQUEST, "unauthorized_client").await;
 
@@ -290,19 +307,7 @@ async fn every_token_endpoint_error() {
     server
         .create_user("owner", "owner-password", &["client-admin"])
         .await;
-    let doc: Value = crate::clients::register(
-        &server,
-        ("owner", "owner-password"),
-        json!({"name": "o", "type": "confidential", "grant_types": ["client_credentials"]}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let owned = Creds {
-        id: doc["client_id"].as_str().unwrap().into(),
-        secret: doc["client_secret"].as_str().unwrap().into(),
-    };
+    let (owned, doc) = client_of(&server, ("owner", "owner-password")).await;
     let resp = server
         .as_admin(
             Method::PATCH,
@@ -466,10 +471,7 @@ async fn a_new_secret_stops_the_old_one_and_may_revoke_tokens() {
     let resp = admin_post(&server, &format!("/api/v1/clients/{}/secret", c.id)).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let doc: Value = resp.json().await.unwrap();
-    let fresh = Creds {
-        id: c.id.clone(),
-        secret: doc["client_secret"].as_str().unwrap().to_owned(),
-    };
+    let fresh = Creds::of(&doc);
     assert_ne!(fresh.secret, c.secret);
     expect_error(
         token_basic(&server, &c, None).await,
@@ -486,10 +488,7 @@ async fn a_new_secret_stops_the_old_one_and_may_revoke_tokens() {
     )
     .await;
     let doc: Value = resp.json().await.unwrap();
-    let newest = Creds {
-        id: c.id.clone(),
-        secret: doc["client_secret"].as_str().unwrap().to_owned(),
-    };
+    let newest = Creds::of(&doc);
     assert_refused(&server, &token).await;
     assert_refused(&server, &second).await;
     let third = access_token(&server, &newest).await;
@@ -572,19 +571,7 @@ async fn disabling_the_owner_suspends_the_tokens() {
     let owner = server
         .create_user("ops", "ops-password", &["client-admin"])
         .await;
-    let doc: Value = crate::clients::register(
-        &server,
-        ("ops", "ops-password"),
-        json!({"name": "o", "type": "confidential", "grant_types": ["client_credentials"]}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let c = Creds {
-        id: doc["client_id"].as_str().unwrap().into(),
-        secret: doc["client_secret"].as_str().unwrap().into(),
-    };
+    let (c, _) = client_of(&server, ("ops", "ops-password")).await;
     let token = access_token(&server, &c).await;
     let user_path = format!("/api/v1/users/{}", owner["id"].as_str().unwrap());
     let set = |disabled: bool| {
@@ -927,19 +914,7 @@ async fn deleting_the_owner_of_a_disabled_client_keeps_its_tokens_dead() {
     let owner = server
         .create_user("ops", "ops-password", &["client-admin"])
         .await;
-    let doc: Value = crate::clients::register(
-        &server,
-        ("ops", "ops-password"),
-        json!({"name": "o", "type": "confidential", "grant_types": ["client_credentials"]}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let c = Creds {
-        id: doc["client_id"].as_str().unwrap().into(),
-        secret: doc["client_secret"].as_str().unwrap().into(),
-    };
+    let (c, _) = client_of(&server, ("ops", "ops-password")).await;
     let token = access_token(&server, &c).await;
     admin_post(&server, &format!("/api/v1/clients/{}/disable", c.id)).await;
     assert_refused(&server, &token).await;

@@ -36,14 +36,8 @@ async fn the_example_seed_works_and_survives_restarts() {
     for round in 0..2 {
         let server = builder.clone().start().await;
         let me: Value = server
-            .get("/api/v1/users/me")
-            .basic_auth("alice", Some("alice-password"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .get_json_as("/api/v1/users/me", ("alice", "alice-password"))
+            .await;
         assert_eq!(me["email"], "alice@example.test", "round {round}");
         let me: Value = server
             .get("/api/v1/users/me")
@@ -79,14 +73,8 @@ async fn the_example_seed_works_and_survives_restarts() {
             .collect();
         assert_eq!(ids, ["demo-cli", "demo-web", "swagger-ui"], "round {round}");
         let keys: Value = server
-            .get("/api/v1/api-keys")
-            .basic_auth("alice", Some("alice-password"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .get_json_as("/api/v1/api-keys", ("alice", "alice-password"))
+            .await;
         assert_eq!(
             keys["api_keys"].as_array().unwrap().len(),
             1,
@@ -154,14 +142,8 @@ async fn a_rolled_seeded_key_is_restored() {
         .config(seeded(EXAMPLE));
     let server = builder.clone().start().await;
     let keys: Value = server
-        .get("/api/v1/api-keys")
-        .basic_auth("alice", Some("alice-password"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json_as("/api/v1/api-keys", ("alice", "alice-password"))
+        .await;
     let id = keys["api_keys"][0]["id"].as_str().unwrap().to_owned();
     let resp = server
         .post(&format!("/api/v1/api-keys/{id}/roll"))
