@@ -193,10 +193,6 @@ impl<S: Statuses> ApiError<S> {
         self.challenges.push(challenge);
         self
     }
-
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
 }
 
 impl<S: Statuses> From<Error> for ApiError<S> {

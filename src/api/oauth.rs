@@ -23,7 +23,6 @@ use super::ApiTags;
 use crate::domain::access::Permission;
 use crate::domain::client::GrantType;
 use crate::domain::oauth::{OAuthError, OAuthErrorCode};
-use crate::domain::time::Timestamp;
 use crate::error::Error;
 use crate::service::oauth::{self, ClientAuth, Introspection, TokenRequest};
 use crate::service::scopes;
@@ -47,17 +46,12 @@ impl<D> OAuthParams<D> {
         self.get(name).map(str::to_owned)
     }
 
-    fn add(&mut self, name: String, value: String) -> Result<(), OAuthError> {
-        if self.pairs.iter().any(|(k, _)| *k == name) {
-            return Err(bad_request(format!(
-                "the parameter {name:?} is given more than once (RFC 6749 §3.2)"
-            )));
-        }
+    /// Keeps a parameter whose repeats the caller has already refused.
+    fn add(&mut self, name: String, value: String) {
         // RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
         if !value.is_empty() {
             self.pairs.push((name, value));
         }
-        Ok(())
     }
 
     fn add_form(
@@ -74,7 +68,7 @@ impl<D> OAuthParams<D> {
                     "the parameter {k:?} is given more than once (RFC 6749 §3.2)"
                 )));
             }
-            self.add(k.into_owned(), v.into_owned())?;
+            self.add(k.into_owned(), v.into_owned());
         }
         Ok(())
     }
@@ -146,7 +140,7 @@ fn read_params<D>(
                         "the parameter {k:?} is given more than once (RFC 6749 §3.2)"
                     )));
                 }
-                params.add(k, value)?;
+                params.add(k, value);
             }
         }
         other => {
@@ -458,7 +452,7 @@ impl OAuthApi {
                 sub: Some(owner.id.to_string()),
                 token_type: Some("api_key".into()),
                 exp: key.expires_at,
-                iat: Some(Timestamp(key.created_at).unix()),
+                iat: Some(key.created_at),
                 iss,
                 jti: Some(key.id),
             },

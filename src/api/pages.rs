@@ -32,7 +32,7 @@ pub async fn authorize(req: &Request, Data(state): Data<&AppState>) -> Response 
     let params = authorize_params(&pairs);
     let mut cookies = Vec::new();
     let csrf = csrf_cookie(state, req, &mut cookies);
-    let outcome = respond(state, req, &params, &csrf, None).await;
+    let outcome = respond(state, req, &params, &csrf).await;
     with_cookies(outcome, cookies)
 }
 
@@ -111,10 +111,7 @@ pub async fn consent(req: &Request, Data(state): Data<&AppState>, body: Body) ->
             Ok(reply) => deliver(&reply, StatusCode::SEE_OTHER),
             Err(e) => server_error(&e),
         },
-        Some("deny") => deliver(
-            &request.error("access_denied", "the user denied the request"),
-            StatusCode::SEE_OTHER,
-        ),
+        Some("deny") => deliver(&flow::deny(&request), StatusCode::SEE_OTHER),
         _ => error_page(
             StatusCode::BAD_REQUEST,
             "The consent form must say allow or deny.",
@@ -161,7 +158,7 @@ pub async fn logout(req: &Request, Data(state): Data<&AppState>) -> Response {
     if let Err(e) = flow::logout(state, cookie(req, SESSION_COOKIE).as_deref()).await {
         return server_error(&e);
     }
-    let clear = format!("{SESSION_COOKIE}=; Path=/oauth; Max-Age=0; HttpOnly; SameSite=Lax");
+    let clear = session_cookie(state, "", 0);
     with_cookies(
         html(
             StatusCode::OK,
@@ -178,7 +175,6 @@ async fn respond(
     req: &Request,
     params: &AuthorizeParams,
     csrf: &str,
-    message: Option<&str>,
 ) -> Response {
     let request = match validated(state, req, params) {
         Ok(r) => r,
@@ -186,7 +182,7 @@ async fn respond(
     };
     match flow::session_user(state, cookie(req, SESSION_COOKIE).as_deref()) {
         Ok(Some(user)) => continue_as(state, &request, &user, csrf, false).await,
-        Ok(None) => login_page(state, &request, csrf, message, StatusCode::OK),
+        Ok(None) => login_page(state, &request, csrf, None, StatusCode::OK),
         Err(e) => server_error(&e),
     }
 }
@@ -252,7 +248,7 @@ fn own_origin(req: &Request, state: &AppState) -> Option<String> {
     };
     // Anything else: unknown, so built-in relative redirect URIs match nothing
     // (sign-in through Swagger UI from another host needs --public-url).
-    matches!(name, "localhost" | "127.0.0.1" | "[::1]").then_some(base)
+    crate::domain::redirect_uri::is_loopback(name).then_some(base)
 }
 
 /// Sends a result or error to the client: a redirect, or the out-of-band page.

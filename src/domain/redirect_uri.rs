@@ -184,7 +184,8 @@ fn authority_host(raw: &str, rest: &str) -> Result<String, String> {
     Ok(host)
 }
 
-fn is_loopback(host: &str) -> bool {
+/// RFC 8252 §7.3's loopback host names (lower-case, IPv6 in brackets).
+pub fn is_loopback(host: &str) -> bool {
     matches!(host, "localhost" | "127.0.0.1" | "[::1]")
 }
 

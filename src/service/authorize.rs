@@ -426,8 +426,7 @@ pub async fn login(
     state
         .store
         .grants()
-        .insert_session(&fingerprint(&cookie), &rec)
-        .await?;
+        .insert_session(&fingerprint(&cookie), &rec)?;
     Ok(Ok(Redacted::new(cookie)))
 }
 
@@ -467,6 +466,11 @@ pub fn describe_scopes(state: &AppState, req: &AuthzRequest) -> Result<Vec<(Stri
         .collect())
 }
 
+/// The user said no (RFC 6749 §4.1.2.1 `access_denied`).
+pub fn deny(req: &AuthzRequest) -> Reply {
+    req.error("access_denied", "the user denied the request")
+}
+
 /// The user allowed the request: remember the consent (when asked), issue the
 /// code or the token, and say where it goes.
 pub async fn approve(
@@ -488,18 +492,14 @@ pub async fn approve(
                 scopes.push(s.clone());
             }
         }
-        state
-            .store
-            .grants()
-            .put_consent(
-                user.id.as_str(),
-                &req.client.client_id,
-                &ConsentRecord {
-                    scopes,
-                    granted_at: now.unix(),
-                },
-            )
-            .await?;
+        state.store.grants().put_consent(
+            user.id.as_str(),
+            &req.client.client_id,
+            &ConsentRecord {
+                scopes,
+                granted_at: now.unix(),
+            },
+        )?;
     }
     let mut params: Vec<(&'static str, String)> = Vec::new();
     match req.response_type {

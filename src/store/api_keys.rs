@@ -166,14 +166,6 @@ impl ApiKeys {
         Ok(out)
     }
 
-    pub fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
-
     pub async fn insert(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
         let value = codec::encode(key)?;
         (&self.keys, &self.by_hash, &self.by_owner)
@@ -192,13 +184,7 @@ impl ApiKeys {
                 Ok(())
             })
             .map_err(transaction_error)?;
-        self.durable().await
-    }
-
-    /// Replaces a key, moving its hash-index entries to match (a roll adds the
-    /// new secret and keeps or drops the old one). False when the key is gone.
-    pub async fn replace(&self, key: &ApiKeyRecord) -> Result<bool, StoreError> {
-        Ok(self.update(&key.id, |k| *k = key.clone()).await?.is_some())
+        self.flusher.durable().await
     }
 
     /// Applies `change` to the stored key inside one transaction, so concurrent
@@ -233,7 +219,7 @@ impl ApiKeys {
             })
             .map_err(transaction_error)?;
         if updated.is_some() {
-            self.durable().await?;
+            self.flusher.durable().await?;
         }
         Ok(updated)
     }
@@ -256,7 +242,7 @@ impl ApiKeys {
             )
             .map_err(transaction_error)?;
         if removed.is_some() {
-            self.durable().await?;
+            self.flusher.durable().await?;
         }
         Ok(removed)
     }
@@ -292,10 +278,6 @@ impl ApiKeys {
                 Ok(())
             })
             .map_err(transaction_error)
-    }
-
-    async fn durable(&self) -> Result<(), StoreError> {
-        self.flusher.flush().await.map_err(StoreError::Durability)
     }
 }
 
@@ -358,14 +340,23 @@ mod tests {
 
         let mut rolled = key("k1", "u1", 2);
         rolled.previous_hash = Some(vec![1; 32]);
-        assert!(keys.replace(&rolled).await.unwrap());
+        let r = rolled.clone();
+        assert!(keys
+            .update("k1", move |k| *k = r.clone())
+            .await
+            .unwrap()
+            .is_some());
         assert!(
             keys.find_by_hash(&[1; 32]).unwrap().is_some(),
             "grace keeps the old hash"
         );
         assert!(keys.find_by_hash(&[2; 32]).unwrap().is_some());
 
-        assert!(keys.replace(&key("k1", "u1", 3)).await.unwrap());
+        assert!(keys
+            .update("k1", |k| *k = key("k1", "u1", 3))
+            .await
+            .unwrap()
+            .is_some());
         assert!(keys.find_by_hash(&[1; 32]).unwrap().is_none());
         assert!(keys.find_by_hash(&[2; 32]).unwrap().is_none());
 

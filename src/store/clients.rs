@@ -153,14 +153,6 @@ impl Clients {
         tree::ids_of_owner(&self.by_owner, owner, None, usize::MAX)
     }
 
-    pub fn len(&self) -> usize {
-        self.clients.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.clients.is_empty()
-    }
-
     /// Stores a new client; `Duplicate` when the id is taken.
     pub async fn insert(&self, client: &ClientRecord) -> Result<(), StoreError> {
         let value = codec::encode(client)?;
@@ -174,7 +166,7 @@ impl Clients {
                 Ok(())
             })
             .map_err(transaction_error)?;
-        self.durable().await
+        self.flusher.durable().await
     }
 
     /// Applies `change` to the stored client in one transaction (it may run more
@@ -198,7 +190,7 @@ impl Clients {
             })
             .map_err(transaction_error)?;
         if updated.is_some() {
-            self.durable().await?;
+            self.flusher.durable().await?;
         }
         Ok(updated)
     }
@@ -217,12 +209,8 @@ impl Clients {
             .map_err(transaction_error)?;
         // Flush even when nothing was removed here: a concurrent delete may have
         // won, and its removal must be on disk before this caller reports success.
-        self.durable().await?;
+        self.flusher.durable().await?;
         Ok(removed)
-    }
-
-    async fn durable(&self) -> Result<(), StoreError> {
-        self.flusher.flush().await.map_err(StoreError::Durability)
     }
 }
 

@@ -60,6 +60,12 @@ impl Flusher {
             .map_err(|_| "the flusher has stopped".to_string())?
     }
 
+    /// [`flush`](Self::flush) as a store result: every tree's mutating method
+    /// ends with this, so it returns only once its change is on disk.
+    pub(crate) async fn durable(&self) -> Result<(), super::StoreError> {
+        self.flush().await.map_err(super::StoreError::Durability)
+    }
+
     /// Stops accepting flushes, lets the thread do its final flush, and waits for it.
     pub(crate) fn close(&self) {
         if let Ok(mut queue) = self.queue.lock() {

@@ -116,7 +116,7 @@ impl Grants {
 
     pub async fn insert_code(&self, hash: &[u8], rec: &CodeRecord) -> Result<(), StoreError> {
         self.codes.insert(hash, codec::encode(rec)?)?;
-        self.durable().await
+        self.flusher.durable().await
     }
 
     /// Marks the code used; says whether it was fresh, replayed or unknown.
@@ -137,7 +137,7 @@ impl Grants {
                 Ok(Use::Fresh(rec))
             })
             .map_err(transaction_error)?;
-        self.durable().await?;
+        self.flusher.durable().await?;
         Ok(outcome)
     }
 
@@ -147,7 +147,7 @@ impl Grants {
 
     pub async fn insert_refresh(&self, hash: &[u8], rec: &RefreshRecord) -> Result<(), StoreError> {
         self.refresh.insert(hash, codec::encode(rec)?)?;
-        self.durable().await
+        self.flusher.durable().await
     }
 
     /// Exchanges the refresh token `old` for `new` in one transaction: of two
@@ -176,13 +176,15 @@ impl Grants {
                 Ok(Use::Fresh(rec))
             })
             .map_err(transaction_error)?;
-        self.durable().await?;
+        self.flusher.durable().await?;
         Ok(outcome)
     }
 
-    pub async fn insert_session(&self, hash: &[u8], rec: &SessionRecord) -> Result<(), StoreError> {
+    /// No flush of its own: a session lost to a crash means signing in again;
+    /// the code or page that follows is what must be durable.
+    pub fn insert_session(&self, hash: &[u8], rec: &SessionRecord) -> Result<(), StoreError> {
         self.sessions.insert(hash, codec::encode(rec)?)?;
-        self.durable().await
+        Ok(())
     }
 
     pub fn session(&self, hash: &[u8]) -> Result<Option<SessionRecord>, StoreError> {
@@ -191,7 +193,7 @@ impl Grants {
 
     pub async fn delete_session(&self, hash: &[u8]) -> Result<(), StoreError> {
         self.sessions.remove(hash)?;
-        self.durable().await
+        self.flusher.durable().await
     }
 
     pub fn consent(
@@ -202,7 +204,9 @@ impl Grants {
         tree::get(&self.consents, &consent_key(user_id, client_id))
     }
 
-    pub async fn put_consent(
+    /// No flush of its own: the code written next in the same request is
+    /// flushed, and group commit carries this write with it.
+    pub fn put_consent(
         &self,
         user_id: &str,
         client_id: &str,
@@ -210,7 +214,7 @@ impl Grants {
     ) -> Result<(), StoreError> {
         self.consents
             .insert(consent_key(user_id, client_id), codec::encode(rec)?)?;
-        self.durable().await
+        Ok(())
     }
 
     /// Forgets every consent given by `user_id` (the user was deleted).
@@ -243,15 +247,6 @@ impl Grants {
         removed += sweep_tree::<RefreshRecord>(&self.refresh, now, |r| r.expires_at)?;
         removed += sweep_tree::<SessionRecord>(&self.sessions, now, |r| r.expires_at)?;
         Ok(removed)
-    }
-
-    /// Stored codes, refresh tokens and sessions.
-    pub fn len(&self) -> (usize, usize, usize) {
-        (self.codes.len(), self.refresh.len(), self.sessions.len())
-    }
-
-    async fn durable(&self) -> Result<(), StoreError> {
-        self.flusher.flush().await.map_err(StoreError::Durability)
     }
 }
 

@@ -185,11 +185,6 @@ impl Store {
             tracing::error!(error = %e, "flushing the store at shutdown failed");
         }
     }
-
-    /// On-disk size, for the start-up log.
-    pub fn size_on_disk(&self) -> u64 {
-        self.inner.db.size_on_disk().unwrap_or(0)
-    }
 }
 
 /// Opens sled, waiting up to ten seconds for the directory's lock: a store

@@ -41,14 +41,14 @@ impl Revocations {
     /// Records one revoked token, durably.
     pub async fn revoke_token(&self, id: &[u8], rec: RevocationRecord) -> Result<(), StoreError> {
         self.tokens.insert(id, codec::encode(&rec)?)?;
-        self.durable().await
+        self.flusher.durable().await
     }
 
     /// Records a marker that revokes everything of `subject`, durably.
     pub async fn add_marker(&self, subject: &str, rec: RevocationRecord) -> Result<(), StoreError> {
         self.markers
             .insert(subject.as_bytes(), codec::encode(&rec)?)?;
-        self.durable().await
+        self.flusher.durable().await
     }
 
     /// Every revoked token id with its record (to load the in-memory copy).
@@ -92,10 +92,6 @@ impl Revocations {
     /// Revoked token entries and markers currently stored.
     pub fn len(&self) -> (usize, usize) {
         (self.tokens.len(), self.markers.len())
-    }
-
-    async fn durable(&self) -> Result<(), StoreError> {
-        self.flusher.flush().await.map_err(StoreError::Durability)
     }
 }
 

@@ -62,7 +62,7 @@ impl Scopes {
         if prior.is_err() {
             return Err(StoreError::Duplicate("scope"));
         }
-        self.durable().await
+        self.flusher.durable().await
     }
 
     /// Adds every record whose name is missing, in one batch; returns how many.
@@ -77,7 +77,7 @@ impl Scopes {
         }
         if added > 0 {
             self.tree.apply_batch(batch)?;
-            self.durable().await?;
+            self.flusher.durable().await?;
         }
         Ok(added)
     }
@@ -91,19 +91,15 @@ impl Scopes {
         if updated.is_none() {
             return Ok(false);
         }
-        self.durable().await?;
+        self.flusher.durable().await?;
         Ok(true)
     }
 
     pub async fn delete(&self, name: &str) -> Result<bool, StoreError> {
         let removed = self.tree.remove(name.as_bytes())?.is_some();
         if removed {
-            self.durable().await?;
+            self.flusher.durable().await?;
         }
         Ok(removed)
-    }
-
-    async fn durable(&self) -> Result<(), StoreError> {
-        self.flusher.flush().await.map_err(StoreError::Durability)
     }
 }

@@ -49,10 +49,7 @@ impl Users {
     }
 
     pub fn get(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
-        match self.users.get(id.as_bytes())? {
-            Some(bytes) => Ok(Some(codec::decode(&bytes)?)),
-            None => Ok(None),
-        }
+        tree::get(&self.users, id.as_bytes())
     }
 
     pub fn get_by_username(&self, username_key: &str) -> Result<Option<UserRecord>, StoreError> {
@@ -118,7 +115,7 @@ impl Users {
                 Ok(())
             })
             .map_err(transaction_error)?;
-        self.durable().await
+        self.flusher.durable().await
     }
 
     /// Replaces a stored user, re-indexing if the username changed. Returns false
@@ -142,7 +139,7 @@ impl Users {
             })
             .map_err(transaction_error)?;
         if found {
-            self.durable().await?;
+            self.flusher.durable().await?;
         }
         Ok(found)
     }
@@ -160,13 +157,9 @@ impl Users {
             })
             .map_err(transaction_error)?;
         if removed.is_some() {
-            self.durable().await?;
+            self.flusher.durable().await?;
         }
         Ok(removed)
-    }
-
-    async fn durable(&self) -> Result<(), StoreError> {
-        self.flusher.flush().await.map_err(StoreError::Durability)
     }
 }
 
