@@ -22,6 +22,12 @@ const VERSION: u8 = 2;
 const MAC_LEN: usize = 32;
 /// Upper bound of the space-joined scope list inside a token.
 pub const MAX_SCOPE_BYTES: usize = 4096;
+/// Whether these scopes fit in one token (a client's list is checked with this
+/// when it is set, so issuing never fails for size).
+pub fn scopes_fit<S: AsRef<str>>(scopes: &[S]) -> bool {
+    scopes.iter().map(|s| s.as_ref().len() + 1).sum::<usize>() <= MAX_SCOPE_BYTES + 1
+}
+
 /// Longest token string accepted for decoding (prefix included).
 pub const MAX_TOKEN_LEN: usize = 6000;
 
@@ -267,6 +273,19 @@ mod tests {
         assert!(decode(&key, &format!("{token}A")).is_err());
         assert!(decode(&key, "lk_at_").is_err());
         assert!(decode(&key, &token.replacen("lk_at_", "lk_rt_", 1)).is_err());
+    }
+
+    /// `scopes_fit` is exactly what `encode` accepts.
+    #[test]
+    fn scopes_fit_matches_encode() {
+        let key = TokenKey::new([1; 32]);
+        for total in [MAX_SCOPE_BYTES - 1, MAX_SCOPE_BYTES, MAX_SCOPE_BYTES + 1] {
+            // Two names joined by one space, `total` bytes in all.
+            let scopes = vec!["a".repeat(total - 2), "b".into()];
+            let mut c = claims();
+            c.scopes = scopes.clone();
+            assert_eq!(scopes_fit(&scopes), encode(&key, &c).is_ok(), "{total}");
+        }
     }
 
     #[test]

@@ -266,10 +266,9 @@ pub fn validate(
         },
         // Absent: the client's scopes that are catalog defaults, else all of them.
         None => {
-            let defaults: Vec<String> = scopes::list(state)?
+            let defaults: Vec<String> = scopes::defaults(state)?
                 .into_iter()
-                .filter(|s| s.default && client.scopes.contains(&s.name))
-                .map(|s| s.name)
+                .filter(|s| client.scopes.contains(s))
                 .collect();
             if defaults.is_empty() {
                 client.scopes.clone()

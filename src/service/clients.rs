@@ -497,11 +497,7 @@ fn client_scopes(
 ) -> Result<Vec<String>> {
     let requested: Vec<String> = match requested {
         Some(r) => r.to_vec(),
-        None => scopes::list(state)?
-            .into_iter()
-            .filter(|s| s.default)
-            .map(|s| s.name)
-            .collect(),
+        None => scopes::defaults(state)?,
     };
     if requested.len() > client::MAX_SCOPES {
         return Err(Error::invalid(
@@ -522,8 +518,8 @@ fn client_scopes(
         }
         out.insert(name.clone());
     }
-    let joined: usize = out.iter().map(|s| s.len() + 1).sum();
-    if joined > token::MAX_SCOPE_BYTES {
+    let out: Vec<String> = out.into_iter().collect();
+    if !token::scopes_fit(&out) {
         return Err(Error::invalid(
             "scopes",
             format!(
@@ -532,7 +528,7 @@ fn client_scopes(
             ),
         ));
     }
-    Ok(out.into_iter().collect())
+    Ok(out)
 }
 
 async fn apply(

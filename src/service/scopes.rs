@@ -68,6 +68,15 @@ pub fn check_grantable_by(caller: &Principal, s: &Scope) -> Result<()> {
     Ok(())
 }
 
+/// The names of the catalog's default scopes (what a new client gets).
+pub fn defaults(state: &AppState) -> Result<Vec<String>> {
+    Ok(list(state)?
+        .into_iter()
+        .filter(|s| s.default)
+        .map(|s| s.name)
+        .collect())
+}
+
 pub fn get(state: &AppState, name: &str) -> Result<Scope> {
     state
         .store

@@ -101,8 +101,7 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
                 let mut list = list.clone();
                 list.sort();
                 list.dedup();
-                let joined: usize = list.iter().map(|s| s.len() + 1).sum();
-                if joined > crate::domain::token::MAX_SCOPE_BYTES {
+                if !crate::domain::token::scopes_fit(&list) {
                     return Err(Error::invalid(
                         "scopes",
                         format!(
@@ -113,11 +112,7 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
                 }
                 list
             }
-            None => scopes::list(state)?
-                .into_iter()
-                .filter(|s| s.default)
-                .map(|s| s.name)
-                .collect(),
+            None => scopes::defaults(state)?,
         };
         let now = state.clock.now().unix();
         let record = ClientRecord {
