@@ -56,7 +56,7 @@ fn access_tokens(c: &mut Criterion) {
         client_id: "cli_0123456789abcdef01234567".into(),
         client_epoch: 1,
         user_id: "usr_0123456789abcdef01234567".into(),
-        scopes: vec!["read".into(), "write".into(), "keys:read".into()],
+        scopes: latchkey::domain::scope::ScopeSet::from_names(["read", "write", "keys:read"]),
         issued_at: Timestamp(1_800_000_000),
         expires_at: Timestamp(1_800_003_600),
         family: None,

@@ -1,5 +1,6 @@
 //! The route table: the API at `/`, Swagger UI at `/docs`, the spec as JSON and
-//! YAML, with a body limit and the JSON error catch-all around everything.
+//! YAML, with the readiness gate, a body limit and the JSON error catch-all
+//! around everything.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,7 +14,9 @@ use poem::web::Html;
 use poem::{get, post, Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use tokio::io::{AsyncRead, ReadBuf};
 
-use crate::api::{self, error::json_errors, pages};
+use crate::api::error::{json_errors, ApiError, Readiness};
+use crate::api::{self, pages};
+use crate::error::Error;
 use crate::state::AppState;
 
 /// Builds the whole HTTP application for one server.
@@ -35,14 +38,51 @@ pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
         .nest("/docs", docs)
         .at("/openapi.json", spec_json)
         .at("/openapi.yaml", spec_yaml)
-        .at("/oauth/authorize", get(pages::authorize))
-        .at("/oauth/authorize/login", post(pages::login))
-        .at("/oauth/authorize/consent", post(pages::consent))
-        .at("/oauth/logout", get(pages::logout))
+        .at("/oauth/authorize", get(pages::authorize::authorize))
+        .at("/oauth/authorize/login", post(pages::login::login))
+        .at("/oauth/authorize/consent", post(pages::consent::consent))
+        .at("/oauth/logout", get(pages::logout::logout))
         .nest("/", api)
         .around(move |ep, req| async move { limit_body(&ep, req, limit).await })
+        .around(|ep, req| async move { ready_gate(&ep, req).await })
         .data(state)
         .catch_all_error(json_errors)
+}
+
+/// The readiness gate: until start-up has finished (the bootstrap admin and the
+/// scope catalog exist), every operation of the API and every page answers 503
+/// — JSON `not_ready` for the API and the protocol endpoints, an HTML page for
+/// the browser's pages. `/health`, `/ready`, the spec and Swagger UI stay up.
+async fn ready_gate<E: Endpoint>(ep: &E, req: Request) -> poem::Result<Response> {
+    let ready = req.data::<AppState>().is_some_and(AppState::is_ready);
+    let path = req.uri().path();
+    if !ready && is_gated(path) {
+        return Ok(if is_page(path) {
+            pages::layout::error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "latchkey is starting; try again in a moment.",
+            )
+        } else {
+            ApiError::<Readiness>::from(Error::Unavailable(
+                "start-up has not finished; retry in a moment".into(),
+            ))
+            .into_response()
+        });
+    }
+    ep.call(req).await.map(IntoResponse::into_response)
+}
+
+/// The paths behind the readiness gate: the management API and everything
+/// OAuth (protocol endpoints, pages, metadata).
+fn is_gated(path: &str) -> bool {
+    ["/api/", "/oauth/", "/.well-known/"]
+        .iter()
+        .any(|p| path.starts_with(p))
+}
+
+/// The browser's pages (HTML answers).
+fn is_page(path: &str) -> bool {
+    path == "/oauth/logout" || path == "/oauth/authorize" || path.starts_with("/oauth/authorize/")
 }
 
 /// Refuses bodies over `limit` with 413: at once when `Content-Length` says so,

@@ -5,7 +5,7 @@
 
 use crate::domain::access::Denied;
 use crate::domain::credential::MalformedCredential;
-use crate::domain::oauth::OAuthError;
+use crate::domain::oauth::{OAuthError, OAuthErrorCode};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +102,13 @@ impl Error {
             field,
             message: message.into(),
         }
+    }
+}
+
+impl Error {
+    /// An OAuth protocol error (RFC 6749 §5.2) with a sentence for the developer.
+    pub fn oauth(code: OAuthErrorCode, description: impl Into<String>) -> Error {
+        Error::OAuth(OAuthError::new(code, description))
     }
 }
 

@@ -40,6 +40,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::domain::{api_key, client, scope, user};
+use crate::secret::Kind;
 
 /// The shortest random part accepted in a seeded client secret.
 pub const MIN_CLIENT_SECRET_CHARS: usize = 16;
@@ -261,7 +262,7 @@ pub fn parse(text: &str) -> Result<Seed, String> {
         }
         names.push(owner_and_name);
         api_key::check_name(&k.name).map_err(|m| err("name", m))?;
-        if !api_key::looks_like_secret(&k.secret) {
+        if !Kind::ApiKey.is_well_formed(&k.secret) {
             return Err(err(
                 "secret",
                 "must be lk_key_ followed by 43 base64url characters (A–Z a–z 0–9 - _)".into(),
@@ -276,13 +277,13 @@ pub fn parse(text: &str) -> Result<Seed, String> {
 }
 
 fn check_client_secret(s: &str) -> Result<(), String> {
+    let prefix = Kind::ClientSecret.prefix();
     let rest = s
-        .strip_prefix(client::SECRET_PREFIX)
-        .ok_or_else(|| format!("must start with {}", client::SECRET_PREFIX))?;
+        .strip_prefix(prefix)
+        .ok_or_else(|| format!("must start with {prefix}"))?;
     if rest.len() < MIN_CLIENT_SECRET_CHARS || rest.len() > 128 {
         return Err(format!(
-            "needs {MIN_CLIENT_SECRET_CHARS} to 128 characters after {}",
-            client::SECRET_PREFIX
+            "needs {MIN_CLIENT_SECRET_CHARS} to 128 characters after {prefix}"
         ));
     }
     if !rest

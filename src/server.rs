@@ -40,10 +40,10 @@ pub async fn run(
     let sweeper = {
         let state = state.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(crate::service::revocations::SWEEP_INTERVAL);
+            let mut tick = tokio::time::interval(crate::service::revocation::SWEEP_INTERVAL);
             loop {
                 tick.tick().await;
-                match crate::service::revocations::sweep(&state) {
+                match crate::service::revocation::sweep(&state) {
                     Ok(0) => {}
                     Ok(n) => tracing::debug!(removed = n, "swept expired revocations"),
                     Err(e) => tracing::warn!(error = %e, "could not sweep the revocation list"),

@@ -12,7 +12,7 @@ use crate::service::auth_cache::AuthCache;
 use crate::service::login_cache::LoginCache;
 use crate::service::login_throttle::LoginThrottle;
 use crate::service::passwords::Passwords;
-use crate::service::revocations::RevocationList;
+use crate::service::revocation_list::RevocationList;
 use crate::service::usage::Usage;
 use crate::store::Store;
 
@@ -23,7 +23,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub passwords: Passwords,
     pub login_cache: Arc<LoginCache>,
-    /// Recently authenticated API keys (invalidated by any key or user change).
+    /// Recently authenticated API keys, clients and users (stale after any
+    /// change to one: it follows the store's generation).
     pub auth_cache: Arc<AuthCache>,
     /// API key usage not yet written to the store.
     pub usage: Arc<Usage>,
@@ -47,6 +48,7 @@ impl AppState {
         let token_key = TokenKey::new(store.server_secret("access_token_mac", random_bytes())?);
         let revocations = RevocationList::load(&store)?;
         let form_key = store.server_secret("form_csrf", random_bytes())?;
+        let auth_cache = Arc::new(AuthCache::new(store.generation()));
         Ok(AppState {
             form_key: Arc::new(form_key),
             login_throttle: Arc::default(),
@@ -57,7 +59,7 @@ impl AppState {
             config: Arc::new(config),
             passwords: Passwords::new()?,
             login_cache: Arc::new(LoginCache::new()),
-            auth_cache: Arc::default(),
+            auth_cache,
             usage: Arc::default(),
             user_writes: Arc::default(),
             client_writes: Arc::default(),

@@ -7,7 +7,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::auth::{Authorized, KeysRead, KeysWrite};
-use super::error::{ApiError, Change, Create, Lookup, OwnedListing, Removal};
+use super::error::{ApiError, Change, Create, KeyRemoval, Lookup, OwnedListing, Toggle};
 use super::ApiTags;
 use crate::domain::time::Timestamp;
 use crate::error::Error;
@@ -214,7 +214,7 @@ impl ApiKeysApi {
         auth: Authorized<KeysWrite>,
         /// The key's id, `key_…`.
         id: Path<String>,
-    ) -> Result<DeletedKey, ApiError<Removal>> {
+    ) -> Result<DeletedKey, ApiError<KeyRemoval>> {
         api_keys::delete(&state, &auth.principal, &id.0).await?;
         Ok(DeletedKey::Deleted)
     }
@@ -233,7 +233,7 @@ impl ApiKeysApi {
         auth: Authorized<KeysWrite>,
         /// The key's id, `key_…`.
         id: Path<String>,
-    ) -> Result<Json<ApiKeyView>, ApiError<Lookup>> {
+    ) -> Result<Json<ApiKeyView>, ApiError<Toggle>> {
         Ok(Json(
             api_keys::set_enabled(&state, &auth.principal, &id.0, false)
                 .await?
@@ -253,7 +253,7 @@ impl ApiKeysApi {
         auth: Authorized<KeysWrite>,
         /// The key's id, `key_…`.
         id: Path<String>,
-    ) -> Result<Json<ApiKeyView>, ApiError<Lookup>> {
+    ) -> Result<Json<ApiKeyView>, ApiError<Toggle>> {
         Ok(Json(
             api_keys::set_enabled(&state, &auth.principal, &id.0, true)
                 .await?

@@ -161,13 +161,6 @@ impl<'a, R: Requirement> ApiExtractor<'a> for Authorized<R> {
         let state = req.data::<AppState>().ok_or_else(|| {
             ApiError::<AuthOnly>::from(Error::Internal("AppState missing from the route".into()))
         })?;
-        if !state.is_ready() {
-            // First start: the admin and the scope catalog are still being made.
-            return Err(ApiError::<AuthOnly>::from(Error::Unavailable(
-                "start-up has not finished; retry in a moment".into(),
-            ))
-            .into());
-        }
         let header = req.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
         let principal = authn::authenticate(state, header)
             .await

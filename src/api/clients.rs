@@ -9,10 +9,13 @@ use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::auth::{Authorized, ClientsRead, ClientsWrite};
-use super::error::{ApiError, Change, Create, Lookup, OwnedListing, Removal};
+use super::error::{
+    ApiError, Change, ClientRemoval, Create, Lookup, OwnedListing, SecretRotation, Toggle,
+};
 use super::links::base_url;
 use super::ApiTags;
-use crate::service::clients::{self, Client, ClientChange, IssuedClient, NewClient};
+use crate::domain::client::Client;
+use crate::service::clients::{self, ClientChange, IssuedClient, NewClient};
 use crate::state::AppState;
 
 /// A client as list and get show it: never the secret or its hash.
@@ -47,7 +50,7 @@ pub struct ClientView {
 impl From<Client> for ClientView {
     fn from(c: Client) -> Self {
         ClientView {
-            client_id: c.client_id,
+            client_id: c.client_id.to_string(),
             name: c.name,
             client_type: c.client_type.as_str().to_owned(),
             redirect_uris: c.redirect_uris,
@@ -56,7 +59,7 @@ impl From<Client> for ClientView {
                 .iter()
                 .map(|g| g.as_str().to_owned())
                 .collect(),
-            scopes: c.scopes,
+            scopes: c.scopes.to_vec(),
             access_token_ttl_seconds: c.access_token_ttl_seconds,
             enabled: c.enabled,
             skip_consent: c.skip_consent,
@@ -294,7 +297,7 @@ impl ClientsApi {
         client_id: Path<String>,
         /// Also revoke every token issued to the client.
         revoke_tokens: Query<Option<bool>>,
-    ) -> Result<DeletedClient, ApiError<Removal>> {
+    ) -> Result<DeletedClient, ApiError<ClientRemoval>> {
         clients::delete(
             &state,
             &auth.principal,
@@ -318,7 +321,7 @@ impl ClientsApi {
         state: Data<&AppState>,
         auth: Authorized<ClientsWrite>,
         client_id: Path<String>,
-    ) -> Result<Json<ClientView>, ApiError<Lookup>> {
+    ) -> Result<Json<ClientView>, ApiError<Toggle>> {
         Ok(Json(
             clients::set_enabled(&state, &auth.principal, &client_id.0, false)
                 .await?
@@ -339,7 +342,7 @@ impl ClientsApi {
         state: Data<&AppState>,
         auth: Authorized<ClientsWrite>,
         client_id: Path<String>,
-    ) -> Result<Json<ClientView>, ApiError<Lookup>> {
+    ) -> Result<Json<ClientView>, ApiError<Toggle>> {
         Ok(Json(
             clients::set_enabled(&state, &auth.principal, &client_id.0, true)
                 .await?
@@ -364,7 +367,7 @@ impl ClientsApi {
         client_id: Path<String>,
         /// Also revoke every token issued so far.
         revoke_tokens: Query<Option<bool>>,
-    ) -> Result<Json<ClientCredentials>, ApiError<Removal>> {
+    ) -> Result<Json<ClientCredentials>, ApiError<SecretRotation>> {
         let issued = clients::regenerate_secret(
             &state,
             &auth.principal,

@@ -18,6 +18,11 @@ use crate::domain::access::Denied;
 use crate::domain::oauth::{OAuthError, OAuthErrorCode};
 use crate::error::{AuthFailure, Error};
 
+/// The Basic challenge of every 401 that offers Basic (RFC 7617 §2).
+const BASIC_CHALLENGE: &str = r#"Basic realm="latchkey", charset="UTF-8""#;
+/// The plain Bearer challenge (RFC 6750 §3).
+const BEARER_CHALLENGE: &str = r#"Bearer realm="latchkey""#;
+
 /// The body of every error answer of the management API.
 #[derive(Debug, Clone, Object)]
 pub struct ErrorBody {
@@ -43,28 +48,42 @@ macro_rules! statuses {
 }
 
 statuses! {
-    /// Operations with no input beyond credentials.
-    AuthOnly = [401, 403];
+    /// Listing the scope catalog: credentials only.
+    AuthOnly = [401, 403, 503];
+    /// `GET /users/me`: any valid credential.
+    CurrentUser = [401, 503];
     /// Reading one resource by id.
-    Lookup = [401, 403, 404];
+    Lookup = [401, 403, 404, 503];
+    /// Disabling or enabling one resource.
+    Toggle = [401, 403, 404, 503];
     /// Listing with query parameters.
-    Listing = [400, 401, 403];
+    Listing = [400, 401, 403, 503];
     /// Listing what belongs to a user named by a query parameter.
-    OwnedListing = [400, 401, 403, 404];
+    OwnedListing = [400, 401, 403, 404, 503];
     /// Creating from a JSON body.
-    Create = [400, 401, 403, 409, 413, 415];
+    Create = [400, 401, 403, 409, 413, 415, 503];
     /// Changing one resource from a JSON body.
-    Change = [400, 401, 403, 404, 409, 413, 415];
-    /// Deleting one resource.
-    Removal = [401, 403, 404, 409];
+    Change = [400, 401, 403, 404, 409, 413, 415, 503];
+    /// Deleting a resource that may refuse to go (the last admin, a built-in scope).
+    Removal = [401, 403, 404, 409, 503];
+    /// Deleting an API key.
+    KeyRemoval = [401, 403, 404, 503];
+    /// Deleting a client (`revoke_tokens` in the query).
+    ClientRemoval = [400, 401, 403, 404, 503];
+    /// A new client secret (`revoke_tokens` in the query; public clients have
+    /// none: 409).
+    SecretRotation = [400, 401, 403, 404, 409, 503];
     /// Service endpoints that may report the server unusable.
     Readiness = [503];
-    /// The OAuth protocol endpoints (RFC 6749 §5.2 errors).
-    OAuthEndpoint = [400, 401, 403, 413, 503];
+    /// The token endpoint (RFC 6749 §5.2 errors; `invalid_client` is 401).
+    TokenEndpoint = [400, 401, 413, 503];
+    /// Introspection and revocation: also 403 for a user credential without
+    /// the admin scope they need.
+    GuardedOAuthEndpoint = [400, 401, 403, 413, 503];
 }
 
 /// An error answer; `S` documents which statuses the operation uses.
-pub struct ApiError<S: Statuses = Change> {
+pub struct ApiError<S: Statuses> {
     status: StatusCode,
     body: ErrorBody,
     challenges: Vec<String>,
@@ -138,8 +157,7 @@ impl<S: Statuses> ApiError<S> {
                 let unauthorized = e.code == OAuthErrorCode::InvalidClient;
                 let mut out = Self::oauth(e);
                 if unauthorized {
-                    out.challenges
-                        .push(r#"Basic realm="latchkey", charset="UTF-8""#.into());
+                    out.challenges.push(BASIC_CHALLENGE.into());
                 }
                 out
             }
@@ -149,9 +167,8 @@ impl<S: Statuses> ApiError<S> {
                     OAuthErrorCode::InvalidClient.as_str(),
                     failure.to_string(),
                 );
-                out.challenges
-                    .push(r#"Basic realm="latchkey", charset="UTF-8""#.into());
-                out.challenges.push(r#"Bearer realm="latchkey""#.into());
+                out.challenges.push(BASIC_CHALLENGE.into());
+                out.challenges.push(BEARER_CHALLENGE.into());
                 out
             }
             e @ Error::Invalid { .. } => Self::new(
@@ -175,15 +192,14 @@ impl<S: Statuses> ApiError<S> {
         };
         let mut err = Self::new(StatusCode::UNAUTHORIZED, code, failure.to_string());
         if basic_auth {
-            err.challenges
-                .push(r#"Basic realm="latchkey", charset="UTF-8""#.into());
+            err.challenges.push(BASIC_CHALLENGE.into());
         }
         err.challenges.push(if failure.is_token_failure() {
             format!(
                 r#"Bearer realm="latchkey", error="invalid_token", error_description="{failure}""#
             )
         } else {
-            r#"Bearer realm="latchkey""#.into()
+            BEARER_CHALLENGE.into()
         });
         err
     }

@@ -3,7 +3,9 @@
 //! One `#[OpenApi]` struct per tag, each operation with an explicit
 //! `operation_id` and an error type listing the statuses it really returns.
 //! Handlers authenticate through [`auth::Authorized`], call one service function
-//! and map the result; they never touch the store.
+//! and map the result; they never touch the store and never see its records.
+//! The readiness gate is not theirs: `app` answers 503 `not_ready` for every
+//! operation until start-up has finished, and every operation documents it.
 
 mod api_keys;
 pub mod auth;
@@ -12,7 +14,7 @@ pub mod docs;
 pub mod error;
 mod health;
 mod links;
-mod oauth;
+pub mod oauth;
 pub mod pages;
 mod scopes;
 mod users;
@@ -44,7 +46,10 @@ pub type Api = OpenApiService<
         api_keys::ApiKeysApi,
         scopes::ScopesApi,
         clients::ClientsApi,
-        oauth::OAuthApi,
+        oauth::token::TokenApi,
+        oauth::introspect::IntrospectApi,
+        oauth::revoke::RevokeApi,
+        oauth::metadata::MetadataApi,
     ),
     (),
 >;
@@ -57,7 +62,10 @@ pub fn api_service() -> Api {
             api_keys::ApiKeysApi,
             scopes::ScopesApi,
             clients::ClientsApi,
-            oauth::OAuthApi,
+            oauth::token::TokenApi,
+            oauth::introspect::IntrospectApi,
+            oauth::revoke::RevokeApi,
+            oauth::metadata::MetadataApi,
         ),
         "latchkey",
         env!("CARGO_PKG_VERSION"),

@@ -9,7 +9,7 @@ use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 
 use super::auth::{AnyCredential, Authorized, UsersRead, UsersWrite};
-use super::error::{ApiError, AuthOnly, Change, Create, Listing, Lookup, Removal};
+use super::error::{ApiError, Change, Create, CurrentUser, Listing, Lookup, Removal};
 use super::ApiTags;
 use crate::domain::access::{AuthMethod, Principal};
 use crate::domain::user::{Role, User};
@@ -202,7 +202,7 @@ impl UsersApi {
     /// Who the credential belongs to, how it authenticated and what it may do.
     /// Any valid credential may call this.
     #[oai(path = "/users/me", method = "get", operation_id = "getCurrentUser")]
-    async fn me(&self, auth: Authorized<AnyCredential>) -> Result<Json<Me>, ApiError<AuthOnly>> {
+    async fn me(&self, auth: Authorized<AnyCredential>) -> Result<Json<Me>, ApiError<CurrentUser>> {
         Ok(Json(auth.principal.into()))
     }
 

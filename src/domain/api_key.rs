@@ -1,50 +1,51 @@
 //! API keys: identifiers, the secret's shape, and when a key may be used.
 
-use base64::Engine as _;
+use std::fmt;
 
 use super::time::Timestamp;
 
-/// Type prefix of every API key secret.
-pub const SECRET_PREFIX: &str = "lk_key_";
 /// Characters of the secret shown for recognition (`lk_key_` and 5 more: 30 bits).
 pub const DISPLAY_PREFIX_LEN: usize = 12;
 /// Longest name accepted.
 pub const MAX_NAME_LEN: usize = 100;
 
-/// `key_` + 24 hex digits from 12 random bytes.
-pub fn id_from_random(bytes: [u8; 12]) -> String {
-    let mut s = String::from("key_");
-    for b in bytes {
-        s.push_str(&format!("{b:02x}"));
+/// An API key's id: `key_` + 24 hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ApiKeyId(String);
+
+impl ApiKeyId {
+    /// The id made of 12 random bytes.
+    pub fn from_random(bytes: [u8; 12]) -> ApiKeyId {
+        let mut s = String::from("key_");
+        for b in bytes {
+            s.push_str(&format!("{b:02x}"));
+        }
+        ApiKeyId(s)
     }
-    s
+
+    /// The id, if `s` has its shape (so malformed ids are refused unread).
+    pub fn parse(s: &str) -> Option<ApiKeyId> {
+        is_id(s).then(|| ApiKeyId(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
-/// Whether `s` has the shape of a key id (so malformed ids are refused unread).
+impl fmt::Display for ApiKeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Whether `s` has the shape of a key id.
 pub fn is_id(s: &str) -> bool {
     s.strip_prefix("key_").is_some_and(|h| {
         h.len() == 24
             && h.bytes()
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
-}
-
-/// `lk_key_` + base64url (no padding) of 32 random bytes: 256 bits.
-pub fn secret_from_random(bytes: [u8; 32]) -> String {
-    format!(
-        "{SECRET_PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
-}
-
-/// Whether a presented token could be an API key at all (prefix and length);
-/// anything else is refused without a lookup.
-pub fn looks_like_secret(token: &str) -> bool {
-    token.len() == SECRET_PREFIX.len() + 43
-        && token.starts_with(SECRET_PREFIX)
-        && token[SECRET_PREFIX.len()..]
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 pub fn display_prefix(secret: &str) -> String {
@@ -111,14 +112,13 @@ mod tests {
     }
 
     #[test]
-    fn secrets_have_the_documented_shape() {
-        let s = secret_from_random([0xff; 32]);
-        assert!(looks_like_secret(&s), "{s}");
+    fn ids_and_display_prefixes_have_the_documented_shape() {
+        let s = crate::secret::Kind::ApiKey.from_random([0xff; 32]);
         assert_eq!(display_prefix(&s).len(), 12);
-        assert!(!looks_like_secret(&s[..s.len() - 1]));
-        assert!(!looks_like_secret(&s.replace("lk_key_", "lk_kex_")));
-        assert!(is_id(&id_from_random([1; 12])));
+        let id = ApiKeyId::from_random([1; 12]);
+        assert_eq!(ApiKeyId::parse(id.as_str()), Some(id));
         assert!(!is_id("key_zz"));
+        assert_eq!(ApiKeyId::parse("key_zz"), None);
     }
 
     #[test]

@@ -4,12 +4,9 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use base64::Engine as _;
-
 use super::redirect_uri::{RedirectUri, UriKind};
-
-/// Type prefix of every client secret.
-pub const SECRET_PREFIX: &str = "lk_cs_";
+use super::scope::ScopeSet;
+use super::time::Timestamp;
 /// Longest name accepted.
 pub const MAX_NAME_LEN: usize = 100;
 /// Most redirect URIs one client may register.
@@ -23,17 +20,45 @@ pub const MAX_TTL_SECONDS: i64 = 30 * 24 * 3600;
 /// The built-in public client Swagger UI signs in with (made at start).
 pub const SWAGGER_UI_CLIENT_ID: &str = "swagger-ui";
 
-/// `cli_` + 24 hex digits from 12 random bytes.
-pub fn id_from_random(bytes: [u8; 12]) -> String {
-    let mut s = String::from("cli_");
-    for b in bytes {
-        s.push_str(&format!("{b:02x}"));
+/// A client's id: 1–128 characters of RFC 3986's unreserved set (generated
+/// ones are `cli_` + 24 hex digits; the built-in `swagger-ui` and seeded ones
+/// are chosen).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClientId(String);
+
+impl ClientId {
+    /// `cli_` + 24 hex digits from 12 random bytes.
+    pub fn from_random(bytes: [u8; 12]) -> ClientId {
+        let mut s = String::from("cli_");
+        for b in bytes {
+            s.push_str(&format!("{b:02x}"));
+        }
+        ClientId(s)
     }
-    s
+
+    /// The id, if `s` could be one; anything else is refused without a lookup.
+    pub fn parse(s: &str) -> Option<ClientId> {
+        is_id(s).then(|| ClientId(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
-/// Whether `s` could be a client id: 1–128 characters of RFC 3986's unreserved
-/// set. Anything else is refused without a lookup.
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for ClientId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+/// Whether `s` could be a client id (see [`ClientId`]).
 pub fn is_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 128
@@ -41,12 +66,47 @@ pub fn is_id(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
-/// `lk_cs_` + base64url (no padding) of 32 random bytes: 256 bits.
-pub fn secret_from_random(bytes: [u8; 32]) -> String {
-    format!(
-        "{SECRET_PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
+/// An OAuth client as the rules see it.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub client_id: ClientId,
+    pub owner_id: String,
+    pub name: String,
+    pub client_type: ClientType,
+    pub redirect_uris: Vec<String>,
+    pub grant_types: Vec<GrantType>,
+    /// What the client may request.
+    pub scopes: ScopeSet,
+    /// `None`: the server's default lifetime.
+    pub access_token_ttl_seconds: Option<i64>,
+    pub enabled: bool,
+    /// A first-party application: users are not asked to consent.
+    pub skip_consent: bool,
+    /// PKCE `plain` is accepted (else only `S256`).
+    pub allow_plain_pkce: bool,
+    /// blake3 of the current secret; `None` for public clients.
+    pub secret_hash: Option<Vec<u8>>,
+    /// Carried by every token and grant; a new epoch revokes all earlier ones.
+    pub token_epoch: u64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Client {
+    /// Whether the client registered this grant.
+    pub fn allows(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+
+    /// A public (installed or browser) client: no secret.
+    pub fn is_public(&self) -> bool {
+        self.client_type == ClientType::Public
+    }
+
+    /// Its access tokens' lifetime, else `default`.
+    pub fn access_token_ttl(&self, default: i64) -> i64 {
+        self.access_token_ttl_seconds.unwrap_or(default)
+    }
 }
 
 pub fn check_name(name: &str) -> Result<(), String> {
@@ -225,18 +285,16 @@ mod tests {
     }
 
     #[test]
-    fn ids_and_secrets_have_their_shapes() {
-        let id = id_from_random([0xab; 12]);
-        assert_eq!(id.len(), 28);
-        assert!(is_id(&id));
+    fn ids_have_their_shape() {
+        let id = ClientId::from_random([0xab; 12]);
+        assert_eq!(id.as_str().len(), 28);
+        assert_eq!(ClientId::parse(id.as_str()), Some(id));
         assert!(is_id("my-fixed.client_id~1"));
         assert!(!is_id(""));
         assert!(!is_id("a b"));
         assert!(!is_id("a:b"));
         assert!(!is_id(&"a".repeat(129)));
-        let s = secret_from_random([7; 32]);
-        assert!(s.starts_with("lk_cs_"));
-        assert_eq!(s.len(), 6 + 43);
+        assert_eq!(ClientId::parse("a b"), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::scope;
+use super::scope::ScopeSet;
 
 /// The error codes of the token, introspection and revocation endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,46 +53,29 @@ impl fmt::Display for OAuthError {
     }
 }
 
-/// Most scope tokens one request may name (no client carries more).
-pub const MAX_SCOPE_TOKENS: usize = 64;
-
-/// Parses `scope` (RFC 6749 §3.3): space-separated tokens, in order, without
-/// repeats. An absent or blank parameter is `None`.
-pub fn parse_scope(raw: Option<&str>) -> Result<Option<Vec<String>>, OAuthError> {
+/// Parses `scope` (RFC 6749 §3.3) as an `invalid_scope` error on failure. An
+/// absent or blank parameter is `None`.
+pub fn parse_scope(raw: Option<&str>) -> Result<Option<ScopeSet>, OAuthError> {
     let Some(raw) = raw else { return Ok(None) };
-    let mut out: Vec<String> = Vec::new();
-    for token in raw.split(' ').filter(|t| !t.is_empty()) {
-        if out.len() >= MAX_SCOPE_TOKENS {
-            return Err(OAuthError::new(
-                OAuthErrorCode::InvalidScope,
-                format!("at most {MAX_SCOPE_TOKENS} scopes per request"),
-            ));
-        }
-        scope::check_name(token).map_err(|m| OAuthError::new(OAuthErrorCode::InvalidScope, m))?;
-        if !out.iter().any(|s| s == token) {
-            out.push(token.to_owned());
-        }
-    }
-    Ok((!out.is_empty()).then_some(out))
+    let set = ScopeSet::parse(raw).map_err(|m| OAuthError::new(OAuthErrorCode::InvalidScope, m))?;
+    Ok((!set.is_empty()).then_some(set))
 }
 
 /// The requested scopes if every one is among `allowed`; absent means all of
 /// `allowed`.
 pub fn grant_scopes(
-    requested: Option<Vec<String>>,
-    allowed: &[String],
-) -> Result<Vec<String>, OAuthError> {
+    requested: Option<ScopeSet>,
+    allowed: &ScopeSet,
+) -> Result<ScopeSet, OAuthError> {
     match requested {
-        None => Ok(allowed.to_vec()),
-        Some(req) => {
-            if let Some(missing) = req.iter().find(|s| !allowed.contains(s)) {
-                return Err(OAuthError::new(
-                    OAuthErrorCode::InvalidScope,
-                    format!("the scope {missing:?} is not allowed for this client"),
-                ));
-            }
-            Ok(req)
-        }
+        None => Ok(allowed.clone()),
+        Some(req) => match req.first_missing(allowed) {
+            Some(missing) => Err(OAuthError::new(
+                OAuthErrorCode::InvalidScope,
+                format!("the scope {missing:?} is not allowed for this client"),
+            )),
+            None => Ok(req),
+        },
     }
 }
 
@@ -140,7 +123,7 @@ mod tests {
         assert_eq!(parse_scope(Some("  ")), Ok(None));
         assert_eq!(
             parse_scope(Some("read  write read")),
-            Ok(Some(vec!["read".into(), "write".into()]))
+            Ok(Some(ScopeSet::from_names(["read", "write"])))
         );
         assert_eq!(
             parse_scope(Some("re\"ad")).unwrap_err().code,
@@ -150,13 +133,15 @@ mod tests {
 
     #[test]
     fn granted_scopes_are_a_subset() {
-        let allowed = vec!["read".to_string(), "write".to_string()];
+        let allowed = ScopeSet::from_names(["read", "write"]);
         assert_eq!(grant_scopes(None, &allowed).unwrap(), allowed);
         assert_eq!(
-            grant_scopes(Some(vec!["write".into()]), &allowed).unwrap(),
-            ["write"]
+            grant_scopes(Some(ScopeSet::from_names(["write"])), &allowed)
+                .unwrap()
+                .to_string(),
+            "write"
         );
-        let err = grant_scopes(Some(vec!["admin".into()]), &allowed).unwrap_err();
+        let err = grant_scopes(Some(ScopeSet::from_names(["admin"])), &allowed).unwrap_err();
         assert_eq!(err.code, OAuthErrorCode::InvalidScope);
         assert!(err.description.contains("admin"));
     }

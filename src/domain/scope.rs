@@ -30,6 +30,129 @@ pub fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// One scope name, checked against RFC 6749 §3.3.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ScopeName(String);
+
+impl ScopeName {
+    pub fn parse(name: &str) -> Result<ScopeName, String> {
+        check_name(name)?;
+        Ok(ScopeName(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ScopeName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Most scope tokens one request may name (no client carries more).
+pub const MAX_SCOPE_TOKENS: usize = 64;
+
+/// Distinct scope names in the order they were first given: what a client may
+/// request, what a grant holds, what a token carries. Displays as the wire form
+/// (space-separated, RFC 6749 §3.3).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ScopeSet(Vec<ScopeName>);
+
+impl ScopeSet {
+    /// Names that were checked when they were stored (a client's list, a
+    /// grant's, a token's): kept as they are, repeats dropped.
+    pub fn from_names<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> ScopeSet {
+        let mut set = ScopeSet::default();
+        for n in names {
+            set.insert(ScopeName(n.as_ref().to_owned()));
+        }
+        set
+    }
+
+    /// Parses the wire form: tokens separated by spaces, each a valid name, at most
+    /// [`MAX_SCOPE_TOKENS`]. Repeats are dropped; blank means empty.
+    pub fn parse(raw: &str) -> Result<ScopeSet, String> {
+        let mut set = ScopeSet::default();
+        for token in raw.split(' ').filter(|t| !t.is_empty()) {
+            if set.0.len() >= MAX_SCOPE_TOKENS {
+                return Err(format!("at most {MAX_SCOPE_TOKENS} scopes per request"));
+            }
+            set.insert(ScopeName::parse(token)?);
+        }
+        Ok(set)
+    }
+
+    fn insert(&mut self, name: ScopeName) {
+        if !self.0.contains(&name) {
+            self.0.push(name);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.iter().any(|n| n.0 == name)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(ScopeName::as_str)
+    }
+
+    /// Whether every name here is also in `other`.
+    pub fn is_subset(&self, other: &ScopeSet) -> bool {
+        self.first_missing(other).is_none()
+    }
+
+    /// The first name here that `other` lacks.
+    pub fn first_missing(&self, other: &ScopeSet) -> Option<&str> {
+        self.iter().find(|n| !other.contains(n))
+    }
+
+    /// The names here that are also in `other`, in this set's order.
+    pub fn intersect(&self, other: &ScopeSet) -> ScopeSet {
+        ScopeSet(
+            self.0
+                .iter()
+                .filter(|n| other.contains(&n.0))
+                .cloned()
+                .collect(),
+        )
+    }
+
+    /// This set with `other`'s names added at the end.
+    pub fn union(mut self, other: &ScopeSet) -> ScopeSet {
+        for n in &other.0 {
+            self.insert(n.clone());
+        }
+        self
+    }
+
+    /// The names as plain strings (for stored records and DTOs).
+    pub fn to_vec(&self) -> Vec<String> {
+        self.iter().map(str::to_owned).collect()
+    }
+}
+
+impl std::fmt::Display for ScopeSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, n) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(&n.0)?;
+        }
+        Ok(())
+    }
+}
+
 /// A catalog entry as the rules see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
@@ -153,6 +276,24 @@ mod tests {
         ] {
             assert!(check_name(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn scope_sets_parse_compare_and_print_the_wire_form() {
+        let set = ScopeSet::parse("read  write read").unwrap();
+        assert_eq!(set.to_string(), "read write");
+        assert_eq!(set.len(), 2);
+        assert!(ScopeSet::parse("  ").unwrap().is_empty());
+        assert!(ScopeSet::parse("re\"ad").is_err());
+        let too_many: Vec<String> = (0..=MAX_SCOPE_TOKENS).map(|i| format!("s{i}")).collect();
+        assert!(ScopeSet::parse(&too_many.join(" ")).is_err());
+        let allowed = ScopeSet::from_names(["write", "read", "admin"]);
+        assert!(set.is_subset(&allowed));
+        assert!(!allowed.is_subset(&set));
+        assert_eq!(allowed.first_missing(&set), Some("admin"));
+        assert_eq!(allowed.intersect(&set).to_string(), "write read");
+        assert_eq!(set.clone().union(&allowed).to_string(), "read write admin");
+        assert_eq!(ScopeSet::default().to_string(), "");
     }
 
     #[test]

@@ -12,12 +12,12 @@
 //!  family (0u8, or 1u8 and [16])`.
 //! Version 1 (no family) is still read, so tokens survive an upgrade.
 
-use base64::Engine as _;
-
+use super::scope::ScopeSet;
 use super::time::Timestamp;
+use crate::secret::Kind;
 
-/// Type prefix of every access token.
-pub const ACCESS_PREFIX: &str = "lk_at_";
+/// The type prefix of access tokens, as bytes under the MAC.
+const PREFIX: &str = Kind::AccessToken.prefix();
 const VERSION: u8 = 2;
 const MAC_LEN: usize = 32;
 /// Upper bound of the space-joined scope list inside a token.
@@ -42,7 +42,7 @@ impl TokenKey {
 
     fn mac(&self, payload: &[u8]) -> blake3::Hash {
         let mut h = blake3::Hasher::new_keyed(&self.0);
-        h.update(ACCESS_PREFIX.as_bytes());
+        h.update(PREFIX.as_bytes());
         h.update(payload);
         h.finalize()
     }
@@ -65,7 +65,7 @@ pub struct AccessClaims {
     pub client_epoch: u64,
     /// The user the token acts as.
     pub user_id: String,
-    pub scopes: Vec<String>,
+    pub scopes: ScopeSet,
     pub issued_at: Timestamp,
     pub expires_at: Timestamp,
     /// The grant the token came from (an authorization code and the refresh
@@ -77,11 +77,6 @@ impl AccessClaims {
     /// The token id as 32 hex digits (`jti` in introspection).
     pub fn id_hex(&self) -> String {
         self.id.iter().map(|b| format!("{b:02x}")).collect()
-    }
-
-    /// Scopes as one space-separated string (RFC 6749 §3.3).
-    pub fn scope_string(&self) -> String {
-        self.scopes.join(" ")
     }
 }
 
@@ -97,7 +92,7 @@ pub enum Malformed {
 
 /// Encodes and signs `claims`. Fails only for claims too large for the layout.
 pub fn encode(key: &TokenKey, claims: &AccessClaims) -> Result<String, Malformed> {
-    let scopes = claims.scope_string();
+    let scopes = claims.scopes.to_string();
     if claims.client_id.len() > 255 || claims.user_id.len() > 255 || scopes.len() > MAX_SCOPE_BYTES
     {
         return Err(Malformed::TooLarge);
@@ -123,10 +118,7 @@ pub fn encode(key: &TokenKey, claims: &AccessClaims) -> Result<String, Malformed
     }
     let mac = key.mac(&payload);
     payload.extend_from_slice(mac.as_bytes());
-    let mut out = String::with_capacity(ACCESS_PREFIX.len() + payload.len() * 4 / 3 + 4);
-    out.push_str(ACCESS_PREFIX);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(&payload, &mut out);
-    Ok(out)
+    Ok(Kind::AccessToken.format(&payload))
 }
 
 /// Checks the prefix, the encoding and the MAC, then reads the claims. Expiry,
@@ -135,10 +127,10 @@ pub fn decode(key: &TokenKey, token: &str) -> Result<AccessClaims, Malformed> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(Malformed::TooLarge);
     }
-    let body = token.strip_prefix(ACCESS_PREFIX).ok_or(Malformed::Prefix)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(body)
-        .map_err(|_| Malformed::Encoding)?;
+    if !token.starts_with(PREFIX) {
+        return Err(Malformed::Prefix);
+    }
+    let bytes = Kind::AccessToken.parse(token).ok_or(Malformed::Encoding)?;
     if bytes.len() < MAC_LEN + 1 {
         return Err(Malformed::Layout);
     }
@@ -183,11 +175,7 @@ fn read_payload(p: &[u8]) -> Option<AccessClaims> {
         client_id,
         client_epoch,
         user_id,
-        scopes: scopes
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        scopes: ScopeSet::from_names(scopes.split(' ').filter(|s| !s.is_empty())),
         issued_at,
         expires_at,
         family,
@@ -221,7 +209,7 @@ mod tests {
             client_id: "cli_0123456789abcdef01234567".into(),
             client_epoch: 42,
             user_id: "usr_0123456789abcdef01234567".into(),
-            scopes: vec!["read".into(), "keys:read".into()],
+            scopes: ScopeSet::from_names(["read", "keys:read"]),
             issued_at: Timestamp(1_700_000_000),
             expires_at: Timestamp(1_700_003_600),
             family: Some([3; 16]),
@@ -232,7 +220,7 @@ mod tests {
     fn round_trip() {
         let key = TokenKey::new([1; 32]);
         let token = encode(&key, &claims()).unwrap();
-        assert!(token.starts_with(ACCESS_PREFIX));
+        assert!(token.starts_with(PREFIX));
         assert_eq!(decode(&key, &token).unwrap(), claims());
     }
 
@@ -283,7 +271,7 @@ mod tests {
             // Two names joined by one space, `total` bytes in all.
             let scopes = vec!["a".repeat(total - 2), "b".into()];
             let mut c = claims();
-            c.scopes = scopes.clone();
+            c.scopes = ScopeSet::from_names(&scopes);
             assert_eq!(scopes_fit(&scopes), encode(&key, &c).is_ok(), "{total}");
         }
     }
@@ -291,7 +279,7 @@ mod tests {
     #[test]
     fn oversized_claims_are_refused() {
         let mut c = claims();
-        c.scopes = vec!["x".repeat(MAX_SCOPE_BYTES + 1)];
+        c.scopes = ScopeSet::from_names(["x".repeat(MAX_SCOPE_BYTES + 1)]);
         assert_eq!(
             encode(&TokenKey::new([1; 32]), &c),
             Err(Malformed::TooLarge)

@@ -4,11 +4,11 @@
 use std::collections::BTreeSet;
 
 use crate::domain::access::{AuthMethod, Permission, Principal};
-use crate::domain::api_key::{self, KeyState};
+use crate::domain::api_key::{self, ApiKeyId, KeyState};
 use crate::domain::time::Timestamp;
 use crate::domain::user::User;
 use crate::error::{AuthFailure, Error, Result};
-use crate::secret::{constant_time_eq, fingerprint, random_bytes, Redacted};
+use crate::secret::{constant_time_eq, fingerprint, random_bytes, Kind, Redacted};
 use crate::service::{scopes, users};
 use crate::state::AppState;
 use crate::store::ApiKeyRecord;
@@ -83,9 +83,9 @@ pub async fn create(state: &AppState, caller: &Principal, new: NewKey) -> Result
         Expiry::In(s) => Some(now.plus_secs(s)),
     };
     let scopes = grantable_scopes(state, caller, &new.scopes)?;
-    let secret = api_key::secret_from_random(random_bytes());
+    let secret = Kind::ApiKey.generate();
     let record = ApiKeyRecord {
-        id: api_key::id_from_random(random_bytes()),
+        id: ApiKeyId::from_random(random_bytes()).to_string(),
         owner_id: caller.user.id.to_string(),
         name: new.name,
         prefix: api_key::display_prefix(&secret),
@@ -105,7 +105,6 @@ pub async fn create(state: &AppState, caller: &Principal, new: NewKey) -> Result
     // keys it finds; this one came after): take the key back.
     if state.store.users().get(&record.owner_id)?.is_none() {
         state.store.api_keys().delete(&record.id).await?;
-        state.auth_cache.invalidate();
         return Err(Error::Unauthenticated(AuthFailure::BadPassword));
     }
     Ok(IssuedKey {
@@ -173,10 +172,7 @@ pub fn get(state: &AppState, caller: &Principal, id: &str) -> Result<ApiKey> {
 
 pub async fn delete(state: &AppState, caller: &Principal, id: &str) -> Result<()> {
     let record = visible(state, caller, id, Access::Change)?;
-    // Invalidate whatever the outcome: a failed flush may follow an applied change.
-    let result = state.store.api_keys().delete(&record.id).await;
-    state.auth_cache.invalidate();
-    result?;
+    state.store.api_keys().delete(&record.id).await?;
     Ok(())
 }
 
@@ -245,7 +241,7 @@ pub async fn roll(
     // whose own credential carries them all.
     within_caller_scopes(caller, &record)?;
     let now = state.clock.now();
-    let secret = api_key::secret_from_random(random_bytes());
+    let secret = Kind::ApiKey.generate();
     let new_hash = fingerprint(&secret).to_vec();
     let prefix = api_key::display_prefix(&secret);
     let until = now.plus_secs(grace_seconds).unix();
@@ -288,7 +284,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal> {
 /// not expired, not rolled away past its grace, owner enabled); `None` if not.
 /// Records no usage (introspection uses it too).
 pub async fn check(state: &AppState, token: &str) -> Result<Option<(ApiKeyRecord, User)>> {
-    if !api_key::looks_like_secret(token) {
+    if !Kind::ApiKey.is_well_formed(token) {
         return Ok(None);
     }
     let hash = fingerprint(token);
@@ -345,9 +341,7 @@ pub async fn delete_all_of(state: &AppState, owner_id: &str) -> Result<()> {
             return Ok(());
         }
         for k in batch {
-            let result = state.store.api_keys().delete(&k.id).await;
-            state.auth_cache.invalidate();
-            result?;
+            state.store.api_keys().delete(&k.id).await?;
         }
     }
 }
@@ -393,19 +387,22 @@ fn within_caller_scopes(caller: &Principal, key: &ApiKeyRecord) -> Result<()> {
     Ok(())
 }
 
-/// Applies a change to a key transactionally; invalidates the auth cache
-/// whatever the outcome (a failed flush may follow an applied change).
+/// Applies a change to a key transactionally (the store's commit makes cached
+/// copies stale).
 async fn update(
     state: &AppState,
     id: &str,
     change: impl Fn(&mut ApiKeyRecord),
 ) -> Result<ApiKeyRecord> {
-    let result = state.store.api_keys().update(id, change).await;
-    state.auth_cache.invalidate();
-    result?.ok_or_else(|| Error::NotFound {
-        kind: "API key",
-        id: id.to_owned(),
-    })
+    state
+        .store
+        .api_keys()
+        .update(id, change)
+        .await?
+        .ok_or_else(|| Error::NotFound {
+            kind: "API key",
+            id: id.to_owned(),
+        })
 }
 
 fn view(state: &AppState, r: ApiKeyRecord) -> Result<ApiKey> {

@@ -2,28 +2,29 @@
 //! that access tokens name, so the hot path of a busy client costs one hash and
 //! one map lookup instead of two store reads.
 //!
-//! Correctness rests on a generation counter: every change to a key or a user
-//! or client (disable, roll, delete, password, roles, secret …) bumps it after writing the store,
-//! and an entry is trusted only if it was filled under the current generation.
+//! Correctness rests on the store's generation counter ([`Generation`]): the
+//! store moves it with every change to a key, a user or a client (disable,
+//! roll, delete, password, roles, secret …), in the one commit step those trees
+//! share, and an entry is trusted only if it was filled under the current
+//! generation. Nothing else invalidates: a new writer cannot forget to.
 //! A reader takes the generation *before* reading the store, so a change that
 //! lands meanwhile makes its entry stale at once. Time-based rules (expiry, a
 //! rolled secret's grace) are checked on every use against the cached record.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::domain::client::Client;
 use crate::domain::user::User;
-use crate::store::{ApiKeyRecord, ClientRecord};
+use crate::store::{ApiKeyRecord, Generation};
 
 /// Most entries kept; a full cache starts over.
 const CAPACITY: usize = 10_000;
 
-#[derive(Default)]
 pub struct AuthCache {
-    generation: AtomicU64,
+    generation: Arc<Generation>,
     keys: Mutex<HashMap<[u8; 32], Entry>>,
-    clients: Mutex<HashMap<String, (u64, Arc<ClientRecord>)>>,
+    clients: Mutex<HashMap<String, (u64, Arc<Client>)>>,
     users: Mutex<HashMap<String, (u64, Arc<User>)>>,
 }
 
@@ -35,14 +36,19 @@ pub struct Entry {
 }
 
 impl AuthCache {
-    /// Call after any change to a key or a user has been written.
-    pub fn invalidate(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
+    /// A cache that follows the store's `generation`.
+    pub fn new(generation: Arc<Generation>) -> AuthCache {
+        AuthCache {
+            generation,
+            keys: Mutex::default(),
+            clients: Mutex::default(),
+            users: Mutex::default(),
+        }
     }
 
     /// The generation to pass to `insert` for what is about to be read.
     pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+        self.generation.current()
     }
 
     pub fn get(&self, hash: &[u8; 32]) -> Option<Entry> {
@@ -51,12 +57,17 @@ impl AuthCache {
         keys.get(hash).filter(|e| e.generation == current).cloned()
     }
 
-    pub fn client(&self, client_id: &str) -> Option<Arc<ClientRecord>> {
+    pub fn client(&self, client_id: &str) -> Option<Arc<Client>> {
         lookup(&self.clients, client_id, self.generation())
     }
 
-    pub fn insert_client(&self, generation: u64, client: Arc<ClientRecord>) {
-        store(&self.clients, client.client_id.clone(), generation, client);
+    pub fn insert_client(&self, generation: u64, client: Arc<Client>) {
+        store(
+            &self.clients,
+            client.client_id.to_string(),
+            generation,
+            client,
+        );
     }
 
     pub fn user(&self, user_id: &str) -> Option<Arc<User>> {
@@ -137,30 +148,35 @@ mod tests {
         (key, owner)
     }
 
+    fn cache() -> (AuthCache, Arc<Generation>) {
+        let generation = Arc::new(Generation::default());
+        (AuthCache::new(generation.clone()), generation)
+    }
+
     #[test]
     fn entries_die_with_any_change() {
-        let cache = AuthCache::default();
+        let (cache, changes) = cache();
         let (k, u) = entry();
         cache.insert([1; 32], cache.generation(), k, u);
         assert!(cache.get(&[1; 32]).is_some());
-        cache.invalidate();
+        changes.bump();
         assert!(cache.get(&[1; 32]).is_none());
     }
 
     /// A read that started before a change must not be trusted after it.
     #[test]
     fn a_read_racing_a_change_is_not_trusted() {
-        let cache = AuthCache::default();
+        let (cache, changes) = cache();
         let (k, u) = entry();
         let generation = cache.generation(); // reader starts
-        cache.invalidate(); // a change lands while the reader reads the store
+        changes.bump(); // a change lands while the reader reads the store
         cache.insert([1; 32], generation, k, u.clone()); // reader fills with what it read
         assert!(cache.get(&[1; 32]).is_none());
         cache.insert_user(generation, Arc::new(u.clone()));
         assert!(cache.user(u.id.as_str()).is_none());
         cache.insert_user(cache.generation(), Arc::new(u.clone()));
         assert!(cache.user(u.id.as_str()).is_some());
-        cache.invalidate();
+        changes.bump();
         assert!(cache.user(u.id.as_str()).is_none());
     }
 }

@@ -6,15 +6,13 @@
 //! arrive, so handlers never change when a kind is added.
 
 use crate::domain::access::{AuthMethod, Principal};
-use crate::domain::api_key;
 use crate::domain::credential::{parse_authorization, Credential, TokenScheme};
-use crate::domain::token::ACCESS_PREFIX;
 use crate::domain::user::{self, Username};
 use crate::error::{AuthFailure, Error, Result};
-use crate::secret::Redacted;
+use crate::secret::{Kind, Redacted};
 use crate::service::login_cache::LoginCache;
 use crate::service::users::from_record;
-use crate::service::{api_keys, tokens};
+use crate::service::{access_token, api_keys};
 use crate::state::AppState;
 
 /// Authenticates the raw `Authorization` header of a request (`None`: absent).
@@ -104,12 +102,10 @@ async fn bearer(
     token: &Redacted<String>,
 ) -> Result<Principal> {
     let token = token.expose();
-    match scheme {
+    match (scheme, Kind::of(token)) {
         // Image Relay's `OAuth` scheme carries access tokens only.
-        TokenScheme::Bearer if token.starts_with(api_key::SECRET_PREFIX) => {
-            api_keys::authenticate(state, token).await
-        }
-        _ if token.starts_with(ACCESS_PREFIX) => tokens::authenticate(state, token),
+        (TokenScheme::Bearer, Some(Kind::ApiKey)) => api_keys::authenticate(state, token).await,
+        (_, Some(Kind::AccessToken)) => access_token::authenticate(state, token),
         _ => Err(Error::Unauthenticated(AuthFailure::InvalidToken)),
     }
 }

@@ -142,7 +142,7 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
                     ..record.clone()
                 } == existing;
                 if !unchanged {
-                    let result = clients
+                    clients
                         .update(&c.client_id, |stored| {
                             *stored = ClientRecord {
                                 token_epoch: stored.token_epoch,
@@ -150,9 +150,7 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
                                 ..record.clone()
                             };
                         })
-                        .await;
-                    state.auth_cache.invalidate();
-                    result?;
+                        .await?;
                 }
             }
             Some(_) => {
@@ -162,9 +160,7 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
                     .store
                     .grants()
                     .delete_consents_of_client(&c.client_id)?;
-                let result = clients.delete(&c.client_id).await;
-                state.auth_cache.invalidate();
-                result?;
+                clients.delete(&c.client_id).await?;
                 clients.insert(&record).await?;
             }
             None => clients.insert(&record).await?,
@@ -195,9 +191,7 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
         if let Some(other) = keys.find_by_hash(&hash)? {
             if found.as_ref().map_or(true, |f| f.id != other.id) {
                 // The secret belongs to a key of someone else: the seed wins.
-                let result = keys.delete(&other.id).await;
-                state.auth_cache.invalidate();
-                result?;
+                keys.delete(&other.id).await?;
             }
         }
         match found {
@@ -205,27 +199,24 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
                 let (name, scopes, enabled) = (k.name.clone(), k.scopes.clone(), k.enabled);
                 let prefix = crate::domain::api_key::display_prefix(&k.secret);
                 let hash = hash.clone();
-                let result = keys
-                    .update(&existing.id, move |key| {
-                        key.name = name.clone();
-                        key.scopes = scopes.clone();
-                        key.enabled = enabled;
-                        // A roll since the last start is undone: the seed's
-                        // secret is the one that works.
-                        key.secret_hash = hash.clone();
-                        key.previous_hash = None;
-                        key.previous_until = None;
-                        key.prefix = prefix.clone();
-                        key.expires_at = None;
-                        key.disabled_by_admin = None;
-                    })
-                    .await;
-                state.auth_cache.invalidate();
-                result?;
+                keys.update(&existing.id, move |key| {
+                    key.name = name.clone();
+                    key.scopes = scopes.clone();
+                    key.enabled = enabled;
+                    // A roll since the last start is undone: the seed's
+                    // secret is the one that works.
+                    key.secret_hash = hash.clone();
+                    key.previous_hash = None;
+                    key.previous_until = None;
+                    key.prefix = prefix.clone();
+                    key.expires_at = None;
+                    key.disabled_by_admin = None;
+                })
+                .await?;
             }
             None => {
                 let record = ApiKeyRecord {
-                    id: crate::domain::api_key::id_from_random(random_bytes()),
+                    id: crate::domain::api_key::ApiKeyId::from_random(random_bytes()).to_string(),
                     owner_id: owner,
                     name: k.name.clone(),
                     prefix: crate::domain::api_key::display_prefix(&k.secret),
@@ -244,7 +235,6 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
             }
         }
     }
-    state.auth_cache.invalidate();
     Ok(())
 }
 

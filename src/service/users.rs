@@ -162,9 +162,7 @@ pub async fn update(state: &AppState, id: &str, changes: UserChanges) -> Result<
         ensure_another_admin(state, &user.id)?;
     }
     user.updated_at = state.clock.now().max(user.updated_at);
-    // Invalidate whatever the outcome: a failed flush may follow an applied change.
     let found = state.store.users().replace(&to_record(&user)).await;
-    state.auth_cache.invalidate();
     if !found? {
         return Err(Error::NotFound {
             kind: "user",
@@ -185,9 +183,7 @@ pub async fn delete(state: &AppState, id: &str) -> Result<()> {
         .store
         .grants()
         .delete_consents_of_user(user.id.as_str())?;
-    let result = state.store.users().delete(user.id.as_str()).await;
-    state.auth_cache.invalidate();
-    result?;
+    state.store.users().delete(user.id.as_str()).await?;
     // The user is gone (their keys and tokens already fail to authenticate);
     // remove their keys and clients.
     crate::service::api_keys::delete_all_of(state, user.id.as_str()).await?;

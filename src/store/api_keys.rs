@@ -12,7 +12,7 @@ use sled::transaction::abort;
 use sled::Transactional;
 
 use super::codec::{self, Record};
-use super::flusher::Flusher;
+use super::flusher::Changes;
 use super::tree::{self, TxResult};
 use super::{transaction_error, StoreError};
 
@@ -124,17 +124,17 @@ pub struct ApiKeys {
     by_hash: sled::Tree,
     by_owner: sled::Tree,
     usage: sled::Tree,
-    flusher: Arc<Flusher>,
+    changes: Arc<Changes>,
 }
 
 impl ApiKeys {
-    pub(crate) fn open(db: &sled::Db, flusher: Arc<Flusher>) -> Result<ApiKeys, StoreError> {
+    pub(crate) fn open(db: &sled::Db, changes: Arc<Changes>) -> Result<ApiKeys, StoreError> {
         Ok(ApiKeys {
             keys: db.open_tree("api_keys")?,
             by_hash: db.open_tree("api_keys_by_hash")?,
             by_owner: db.open_tree("api_keys_by_owner")?,
             usage: db.open_tree("api_key_usage")?,
-            flusher,
+            changes,
         })
     }
 
@@ -184,7 +184,7 @@ impl ApiKeys {
                 Ok(())
             })
             .map_err(transaction_error)?;
-        self.flusher.durable().await
+        self.changes.commit().await
     }
 
     /// Applies `change` to the stored key inside one transaction, so concurrent
@@ -219,7 +219,7 @@ impl ApiKeys {
             })
             .map_err(transaction_error)?;
         if updated.is_some() {
-            self.flusher.durable().await?;
+            self.changes.commit().await?;
         }
         Ok(updated)
     }
@@ -242,7 +242,7 @@ impl ApiKeys {
             )
             .map_err(transaction_error)?;
         if removed.is_some() {
-            self.flusher.durable().await?;
+            self.changes.commit().await?;
         }
         Ok(removed)
     }

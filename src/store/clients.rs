@@ -9,7 +9,7 @@ use sled::transaction::abort;
 use sled::Transactional;
 
 use super::codec::{self, Record};
-use super::flusher::Flusher;
+use super::flusher::Changes;
 use super::tree::{self, TxResult};
 use super::{transaction_error, StoreError};
 
@@ -97,15 +97,15 @@ impl From<ClientRecordV1> for ClientRecord {
 pub struct Clients {
     clients: sled::Tree,
     by_owner: sled::Tree,
-    flusher: Arc<Flusher>,
+    changes: Arc<Changes>,
 }
 
 impl Clients {
-    pub(crate) fn open(db: &sled::Db, flusher: Arc<Flusher>) -> Result<Clients, StoreError> {
+    pub(crate) fn open(db: &sled::Db, changes: Arc<Changes>) -> Result<Clients, StoreError> {
         Ok(Clients {
             clients: db.open_tree("clients")?,
             by_owner: db.open_tree("clients_by_owner")?,
-            flusher,
+            changes,
         })
     }
 
@@ -166,7 +166,7 @@ impl Clients {
                 Ok(())
             })
             .map_err(transaction_error)?;
-        self.flusher.durable().await
+        self.changes.commit().await
     }
 
     /// Applies `change` to the stored client in one transaction (it may run more
@@ -190,7 +190,7 @@ impl Clients {
             })
             .map_err(transaction_error)?;
         if updated.is_some() {
-            self.flusher.durable().await?;
+            self.changes.commit().await?;
         }
         Ok(updated)
     }
@@ -209,7 +209,7 @@ impl Clients {
             .map_err(transaction_error)?;
         // Flush even when nothing was removed here: a concurrent delete may have
         // won, and its removal must be on disk before this caller reports success.
-        self.flusher.durable().await?;
+        self.changes.commit().await?;
         Ok(removed)
     }
 }

@@ -83,3 +83,36 @@ impl Drop for Flusher {
         self.close();
     }
 }
+
+/// How cached copies of users, API keys and clients learn that they are stale:
+/// a counter that every change to those trees moves. A reader takes the
+/// current value *before* reading the store and trusts a cached entry only if
+/// it was filled under the current value.
+#[derive(Debug, Default)]
+pub struct Generation(std::sync::atomic::AtomicU64);
+
+impl Generation {
+    pub fn current(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    pub(crate) fn bump(&self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+/// The commit step of the identity trees (users, API keys, clients): the
+/// generation moves as soon as the change is applied (so a cached copy is
+/// stale at once, even if the flush then fails), then the change is made
+/// durable. The one place where cache invalidation happens.
+pub(crate) struct Changes {
+    pub(crate) flusher: std::sync::Arc<Flusher>,
+    pub(crate) generation: std::sync::Arc<Generation>,
+}
+
+impl Changes {
+    pub(crate) async fn commit(&self) -> Result<(), super::StoreError> {
+        self.generation.bump();
+        self.flusher.durable().await
+    }
+}

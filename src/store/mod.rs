@@ -20,7 +20,8 @@ pub mod users;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use flusher::Flusher;
+pub use flusher::Generation;
+use flusher::{Changes, Flusher};
 
 pub use api_keys::{ApiKeyRecord, ApiKeys, UsageRecord};
 pub use clients::{ClientRecord, Clients};
@@ -79,6 +80,7 @@ struct Inner {
     // Field order matters on drop: the flusher's final flush runs before the
     // temporary directory is removed.
     flusher: Arc<Flusher>,
+    generation: Arc<Generation>,
     _temp: Option<tempfile::TempDir>,
 }
 
@@ -98,10 +100,15 @@ impl Store {
         let meta = db.open_tree("meta")?;
         check_format(&meta, &path)?;
         let flusher = Arc::new(Flusher::start(db.clone()).map_err(|e| open_error(&path, e))?);
-        let users = Users::open(&db, flusher.clone())?;
+        let generation = Arc::new(Generation::default());
+        let changes = Arc::new(Changes {
+            flusher: flusher.clone(),
+            generation: generation.clone(),
+        });
+        let users = Users::open(&db, changes.clone())?;
         let scopes = Scopes::open(&db, flusher.clone())?;
-        let api_keys = ApiKeys::open(&db, flusher.clone())?;
-        let clients = Clients::open(&db, flusher.clone())?;
+        let api_keys = ApiKeys::open(&db, changes.clone())?;
+        let clients = Clients::open(&db, changes)?;
         let revocations = Revocations::open(&db, flusher.clone())?;
         let grants = Grants::open(&db, flusher.clone())?;
         Ok(Store {
@@ -115,9 +122,16 @@ impl Store {
                 grants,
                 meta,
                 flusher,
+                generation,
                 _temp: temp,
             }),
         })
+    }
+
+    /// Moves with every change to a user, an API key or a client (see
+    /// [`Generation`]).
+    pub fn generation(&self) -> Arc<Generation> {
+        self.inner.generation.clone()
     }
 
     pub fn users(&self) -> &Users {

@@ -8,7 +8,7 @@ use sled::transaction::abort;
 use sled::Transactional;
 
 use super::codec::{self, Record};
-use super::flusher::Flusher;
+use super::flusher::Changes;
 use super::tree::{self, TxResult};
 use super::{transaction_error, StoreError};
 
@@ -36,15 +36,15 @@ impl Record for UserRecord {
 pub struct Users {
     users: sled::Tree,
     by_name: sled::Tree,
-    flusher: Arc<Flusher>,
+    changes: Arc<Changes>,
 }
 
 impl Users {
-    pub(crate) fn open(db: &sled::Db, flusher: Arc<Flusher>) -> Result<Users, StoreError> {
+    pub(crate) fn open(db: &sled::Db, changes: Arc<Changes>) -> Result<Users, StoreError> {
         Ok(Users {
             users: db.open_tree("users")?,
             by_name: db.open_tree("users_by_name")?,
-            flusher,
+            changes,
         })
     }
 
@@ -115,7 +115,7 @@ impl Users {
                 Ok(())
             })
             .map_err(transaction_error)?;
-        self.flusher.durable().await
+        self.changes.commit().await
     }
 
     /// Replaces a stored user, re-indexing if the username changed. Returns false
@@ -139,7 +139,7 @@ impl Users {
             })
             .map_err(transaction_error)?;
         if found {
-            self.flusher.durable().await?;
+            self.changes.commit().await?;
         }
         Ok(found)
     }
@@ -157,7 +157,7 @@ impl Users {
             })
             .map_err(transaction_error)?;
         if removed.is_some() {
-            self.flusher.durable().await?;
+            self.changes.commit().await?;
         }
         Ok(removed)
     }

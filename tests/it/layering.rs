@@ -104,6 +104,76 @@ fn layers_import_only_downwards() {
     );
 }
 
+/// Identifiers in code lines (not comments) that name a store record type
+/// (`ClientRecord`, `ApiKeyRecord`, …).
+fn record_names(source: &str) -> Vec<String> {
+    source
+        .lines()
+        .map(str::trim_start)
+        .filter(|l| !l.starts_with("//"))
+        .flat_map(|l| l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')))
+        .filter(|w| w.len() > "Record".len() && w.ends_with("Record"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Store records stay below the service layer: the HTTP layer never names one
+/// (services hand it domain types and views).
+#[test]
+fn the_http_layer_never_names_a_store_record() {
+    let mut files = Vec::new();
+    rust_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api"),
+        &mut files,
+    );
+    let mut found = Vec::new();
+    for file in files {
+        for name in record_names(&std::fs::read_to_string(&file).unwrap()) {
+            found.push(format!("{}: {name}", file.display()));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "store records in src/api:\n{}",
+        found.join("\n")
+    );
+}
+
+/// The service modules `state.rs` imports (its caches, lists and pools) must
+/// not import the state back: they are parts of it, not users of it.
+#[test]
+fn state_parts_do_not_import_the_state() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let state = std::fs::read_to_string(src.join("state.rs")).unwrap();
+    let parts: Vec<&str> = state
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("use crate::service::"))
+        .filter_map(|rest| rest.split("::").next())
+        .collect();
+    assert!(parts.len() >= 5, "state.rs imports its parts: {parts:?}");
+    let mut cycles = Vec::new();
+    for part in parts {
+        let mut files = Vec::new();
+        let dir = src.join("service").join(part);
+        if dir.is_dir() {
+            rust_files(&dir, &mut files);
+        } else {
+            files.push(src.join("service").join(format!("{part}.rs")));
+        }
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for line in mentions(&text, "crate::state") {
+                cycles.push(format!("{}: {line}", file.display()));
+            }
+        }
+    }
+    assert!(
+        cycles.is_empty(),
+        "state.rs imports modules that import it back:\n{}",
+        cycles.join("\n")
+    );
+}
+
 /// The checker itself catches a violation (a test that cannot fail proves nothing).
 #[test]
 fn the_checker_sees_forbidden_lines() {
@@ -116,4 +186,10 @@ fn the_checker_sees_forbidden_lines() {
         1
     );
     assert!(mentions("use crate::store::Store;", "poem").is_empty());
+    assert_eq!(
+        record_names(
+            "fn f(c: &ClientRecord) -> Vec<ApiKeyRecord> {}\n// RefreshRecord\nlet record = 1;"
+        ),
+        ["ClientRecord", "ApiKeyRecord"]
+    );
 }

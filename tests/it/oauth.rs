@@ -817,10 +817,10 @@ async fn the_revocation_list_shrinks_as_tokens_expire() {
     }
     let state = &server.state;
     assert_eq!(state.store.revocations().len().0, 13);
-    assert_eq!(latchkey::service::revocations::sweep(state).unwrap(), 0);
+    assert_eq!(latchkey::service::revocation::sweep(state).unwrap(), 0);
 
     clock.advance(31);
-    assert_eq!(latchkey::service::revocations::sweep(state).unwrap(), 10);
+    assert_eq!(latchkey::service::revocation::sweep(state).unwrap(), 10);
     assert_eq!(state.store.revocations().len().0, 3);
     assert_eq!(state.revocations.token_count(), 3);
     for t in &revoked[10..] {
@@ -828,7 +828,7 @@ async fn the_revocation_list_shrinks_as_tokens_expire() {
     }
 
     clock.advance(600);
-    assert_eq!(latchkey::service::revocations::sweep(state).unwrap(), 3);
+    assert_eq!(latchkey::service::revocation::sweep(state).unwrap(), 3);
     assert_eq!(state.store.revocations().len(), (0, 0));
 }
 

@@ -1,23 +1,18 @@
-//! Revocation of self-contained access tokens.
+//! The revocation list in memory.
 //!
-//! The store holds the durable list (see `store::revocations`); this module
-//! keeps a copy in memory, loaded at start and updated after every durable
-//! write, so validating a token never reads the disk. Two kinds of entry:
-//! one token (by id, kept until the token's expiry) and a marker that revokes
-//! every token of one client epoch (kept until the longest-lived token of that
-//! epoch has expired). Sweeping drops both once they can no longer matter.
+//! The store holds the durable list (see `store::revocations`); this is its
+//! copy, loaded at start and updated after every durable write (by
+//! [`crate::service::revocation`]), so validating a token never reads the
+//! disk. Three kinds of entry: one token (by id, kept until the token's
+//! expiry), a marker that revokes every token of one client epoch (kept until
+//! the longest-lived token of that epoch has expired), and a marker for one
+//! grant family. Must not import `state` (the state holds this list).
 
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use crate::domain::client::MAX_TTL_SECONDS;
-use crate::domain::token::AccessClaims;
 use crate::error::Result;
-use crate::state::AppState;
-use crate::store::{RevocationRecord, Store};
-
-/// How often the server sweeps expired entries.
-pub const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+use crate::store::Store;
 
 /// What the revocation list looks like in memory.
 #[derive(Default)]
@@ -42,7 +37,7 @@ impl RevocationList {
             if let Some((client_id, epoch)) = parse_client_marker(&subject) {
                 list.remember_epoch(client_id, epoch, rec.keep_until);
             } else if let Some(family) = parse_family_marker(&subject) {
-                write(&list.families).insert(family, rec.keep_until);
+                list.remember_family(family, rec.keep_until);
             }
         }
         Ok(list)
@@ -67,11 +62,26 @@ impl RevocationList {
         read(&self.tokens).len()
     }
 
-    fn remember_token(&self, id: [u8; 16], keep_until: i64) {
+    pub(crate) fn remember_token(&self, id: [u8; 16], keep_until: i64) {
         write(&self.tokens).insert(id, keep_until);
     }
 
-    fn remember_epoch(&self, client_id: &str, epoch: u64, keep_until: i64) {
+    pub(crate) fn remember_family(&self, family: [u8; 16], keep_until: i64) {
+        write(&self.families).insert(family, keep_until);
+    }
+
+    /// Drops what the store's sweep at `now` dropped (same rule, same instant;
+    /// entries remembered meanwhile are newer, so they stay).
+    pub(crate) fn forget_expired(&self, now: i64) {
+        write(&self.tokens).retain(|_, until| *until > now);
+        write(&self.client_epochs).retain(|_, epochs| {
+            epochs.retain(|_, until| *until > now);
+            !epochs.is_empty()
+        });
+        write(&self.families).retain(|_, until| *until > now);
+    }
+
+    pub(crate) fn remember_epoch(&self, client_id: &str, epoch: u64, keep_until: i64) {
         write(&self.client_epochs)
             .entry(client_id.to_owned())
             .or_default()
@@ -88,7 +98,7 @@ fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn client_marker(client_id: &str, epoch: u64) -> String {
+pub(crate) fn client_marker(client_id: &str, epoch: u64) -> String {
     format!("client/{epoch:016x}/{client_id}")
 }
 
@@ -98,7 +108,7 @@ fn parse_client_marker(subject: &str) -> Option<(&str, u64)> {
     Some((client_id, u64::from_str_radix(epoch, 16).ok()?))
 }
 
-fn family_marker(family: &[u8; 16]) -> String {
+pub(crate) fn family_marker(family: &[u8; 16]) -> String {
     let hex: String = family.iter().map(|b| format!("{b:02x}")).collect();
     format!("family/{hex}")
 }
@@ -113,78 +123,6 @@ fn parse_family_marker(subject: &str) -> Option<[u8; 16]> {
         *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
     }
     Some(out)
-}
-
-/// Revokes every token of a grant family (the access and refresh tokens from
-/// one authorization code), until `keep_until`; durable before it returns.
-pub async fn revoke_family(state: &AppState, family: &[u8; 16], keep_until: i64) -> Result<()> {
-    if state.revocations.is_family_revoked(family) {
-        return Ok(());
-    }
-    let rec = RevocationRecord {
-        revoked_at: state.clock.now().unix(),
-        keep_until,
-    };
-    state
-        .store
-        .revocations()
-        .add_marker(&family_marker(family), rec)
-        .await?;
-    write(&state.revocations.families).insert(*family, keep_until);
-    Ok(())
-}
-
-/// Revokes one access token until it expires; durable before it returns.
-pub async fn revoke_token(state: &AppState, claims: &AccessClaims) -> Result<()> {
-    let now = state.clock.now();
-    if claims.expires_at <= now || state.revocations.is_token_revoked(&claims.id) {
-        return Ok(());
-    }
-    let rec = RevocationRecord {
-        revoked_at: now.unix(),
-        keep_until: claims.expires_at.unix(),
-    };
-    state
-        .store
-        .revocations()
-        .revoke_token(&claims.id, rec)
-        .await?;
-    state.revocations.remember_token(claims.id, rec.keep_until);
-    Ok(())
-}
-
-/// Revokes every token of one epoch of a client with a single marker.
-pub async fn revoke_client_epoch(state: &AppState, client_id: &str, epoch: u64) -> Result<()> {
-    let now = state.clock.now();
-    let rec = RevocationRecord {
-        revoked_at: now.unix(),
-        keep_until: now.plus_secs(MAX_TTL_SECONDS).unix(),
-    };
-    state
-        .store
-        .revocations()
-        .add_marker(&client_marker(client_id, epoch), rec)
-        .await?;
-    state
-        .revocations
-        .remember_epoch(client_id, epoch, rec.keep_until);
-    Ok(())
-}
-
-/// Drops entries that can no longer matter, from the store and from memory.
-/// Returns how many store entries went.
-pub fn sweep(state: &AppState) -> Result<usize> {
-    let now = state.clock.now();
-    let removed = state.store.revocations().sweep(now.unix())?;
-    // Memory drops exactly what the store dropped (same rule, same instant), and
-    // entries remembered meanwhile are newer, so they stay.
-    write(&state.revocations.tokens).retain(|_, until| *until > now.unix());
-    write(&state.revocations.client_epochs).retain(|_, epochs| {
-        epochs.retain(|_, until| *until > now.unix());
-        !epochs.is_empty()
-    });
-    write(&state.revocations.families).retain(|_, until| *until > now.unix());
-    Ok(removed)
 }
 
 #[cfg(test)]

@@ -4,20 +4,21 @@
 use std::sync::Arc;
 
 use crate::domain::access::{AuthMethod, Principal};
+use crate::domain::client::Client;
+use crate::domain::scope::ScopeSet;
 use crate::domain::token::{self, AccessClaims};
 use crate::domain::user::User;
 use crate::error::{AuthFailure, Error, Result};
 use crate::secret::{random_bytes, Redacted};
-use crate::service::users;
+use crate::service::live;
 use crate::state::AppState;
-use crate::store::ClientRecord;
 
 /// A freshly issued access token.
 #[derive(Debug)]
 pub struct IssuedToken {
     pub token: Redacted<String>,
     pub expires_in: i64,
-    pub scopes: Vec<String>,
+    pub scopes: ScopeSet,
     /// `lk_rt_…`, for grants that come with one.
     pub refresh_token: Option<Redacted<String>>,
 }
@@ -25,18 +26,16 @@ pub struct IssuedToken {
 /// Issues an access token for `client` acting as `user_id` with `scopes`.
 pub fn issue(
     state: &AppState,
-    client: &ClientRecord,
+    client: &Client,
     user_id: &str,
-    scopes: Vec<String>,
+    scopes: ScopeSet,
     family: Option<[u8; 16]>,
 ) -> Result<IssuedToken> {
-    let ttl = client
-        .access_token_ttl_seconds
-        .unwrap_or(state.config.access_token_ttl);
+    let ttl = client.access_token_ttl(state.config.access_token_ttl);
     let now = state.clock.now();
     let claims = AccessClaims {
         id: random_bytes(),
-        client_id: client.client_id.clone(),
+        client_id: client.client_id.to_string(),
         client_epoch: client.token_epoch,
         user_id: user_id.to_owned(),
         scopes,
@@ -82,17 +81,14 @@ pub fn check(state: &AppState, presented: &str) -> Result<Option<ActiveToken>> {
     }
     // A deleted client's tokens live out their lifetime (Imply); an existing
     // one must be enabled and still on the epoch the token was issued under.
-    if let Some(client) = client(state, &claims.client_id)? {
+    if let Some(client) = live::client(state, &claims.client_id)? {
         if !client.enabled || client.token_epoch != claims.client_epoch {
             return Ok(None);
         }
     }
-    let Some(user) = user(state, &claims.user_id)? else {
+    let Some(user) = live::active_user(state, &claims.user_id)? else {
         return Ok(None);
     };
-    if user.disabled {
-        return Ok(None);
-    }
     Ok(Some(ActiveToken { claims, user }))
 }
 
@@ -101,11 +97,11 @@ pub fn authenticate(state: &AppState, presented: &str) -> Result<Principal> {
     let active =
         check(state, presented)?.ok_or(Error::Unauthenticated(AuthFailure::InvalidToken))?;
     Ok(Principal {
+        credential_scopes: Some(active.claims.scopes.iter().map(str::to_owned).collect()),
         user: Arc::unwrap_or_clone(active.user),
         method: AuthMethod::AccessToken {
             client_id: active.claims.client_id,
         },
-        credential_scopes: Some(active.claims.scopes.into_iter().collect()),
     })
 }
 
@@ -113,36 +109,4 @@ pub fn authenticate(state: &AppState, presented: &str) -> Result<Principal> {
 /// (revocation needs the id and owner of tokens that may already be inactive).
 pub fn claims(state: &AppState, presented: &str) -> Option<AccessClaims> {
     token::decode(&state.token_key, presented).ok()
-}
-
-/// The client `client_id`, through the authentication cache.
-pub fn client(state: &AppState, client_id: &str) -> Result<Option<Arc<ClientRecord>>> {
-    if let Some(c) = state.auth_cache.client(client_id) {
-        return Ok(Some(c));
-    }
-    let generation = state.auth_cache.generation();
-    let found = state.store.clients().get(client_id)?.map(Arc::new);
-    if let Some(c) = &found {
-        state.auth_cache.insert_client(generation, c.clone());
-    }
-    Ok(found)
-}
-
-/// The user `user_id`, through the authentication cache.
-pub fn user(state: &AppState, user_id: &str) -> Result<Option<Arc<User>>> {
-    if let Some(u) = state.auth_cache.user(user_id) {
-        return Ok(Some(u));
-    }
-    let generation = state.auth_cache.generation();
-    let found = state
-        .store
-        .users()
-        .get(user_id)?
-        .map(users::from_record)
-        .transpose()?
-        .map(Arc::new);
-    if let Some(u) = &found {
-        state.auth_cache.insert_user(generation, u.clone());
-    }
-    Ok(found)
 }

@@ -1,0 +1,57 @@
+//! `POST /oauth/revoke` (RFC 7009): the caller (a client, or an admin
+//! credential with `users:write`) and the token go to
+//! [`service::revocation`](crate::service::revocation).
+
+use poem::web::Data;
+use poem::Request;
+use poem_openapi::{ApiResponse, OpenApi};
+
+use super::introspect::TokenParam;
+use super::params::OAuthParams;
+use super::{authorization, NO_STORE};
+use crate::api::error::{ApiError, GuardedOAuthEndpoint};
+use crate::api::ApiTags;
+use crate::domain::access::Permission;
+use crate::service::{client_auth, revocation};
+use crate::state::AppState;
+
+#[derive(ApiResponse)]
+pub enum RevokeResponse {
+    /// Revoked, or nothing to revoke (unknown, malformed or expired tokens).
+    #[oai(status = 200)]
+    Done(#[oai(header = "Cache-Control")] String),
+}
+
+pub struct RevokeApi;
+
+#[OpenApi(tag = "ApiTags::OAuth")]
+impl RevokeApi {
+    /// Token revocation (RFC 7009)
+    ///
+    /// A client (Basic, `client_secret_post`, or a public client by `client_id`)
+    /// revokes an access token issued to it; an admin credential (`users:write`)
+    /// may revoke any, also a deleted client's. Unknown, malformed and expired
+    /// tokens answer 200 too; another client's token is refused with
+    /// `unauthorized_client`.
+    #[oai(path = "/oauth/revoke", method = "post", operation_id = "revoke")]
+    async fn revoke(
+        &self,
+        req: &Request,
+        state: Data<&AppState>,
+        params: OAuthParams<TokenParam>,
+    ) -> Result<RevokeResponse, ApiError<GuardedOAuthEndpoint>> {
+        let caller = client_auth::endpoint_caller(
+            &state,
+            authorization(req),
+            params.owned("client_id"),
+            params.owned("client_secret"),
+            Permission::UsersWrite,
+        )
+        .await
+        .map_err(ApiError::from_oauth)?;
+        revocation::revoke(&state, &caller, params.get("token"))
+            .await
+            .map_err(ApiError::from_oauth)?;
+        Ok(RevokeResponse::Done(NO_STORE.into()))
+    }
+}

@@ -1,0 +1,105 @@
+//! `POST /oauth/token` (RFC 6749 §3.2): the request's parameters and client
+//! authentication go to [`service::token`](crate::service::token); the answer
+//! is RFC 6749 §5.1 JSON, never cached.
+
+use poem::web::Data;
+use poem::Request;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::params::OAuthParams;
+use super::{authorization, NO_STORE};
+use crate::api::error::{ApiError, TokenEndpoint};
+use crate::api::ApiTags;
+use crate::service::client_auth::ClientAuth;
+use crate::service::token;
+use crate::state::AppState;
+
+/// `POST /oauth/token` parameters (documentation of the body).
+#[derive(Object)]
+pub struct TokenParams {
+    /// `client_credentials`, `authorization_code` or `refresh_token`.
+    pub grant_type: String,
+    /// `authorization_code`: the code from the authorization endpoint.
+    pub code: Option<String>,
+    /// `authorization_code`: the redirect URI of the authorization request.
+    pub redirect_uri: Option<String>,
+    /// `authorization_code`: the PKCE verifier (RFC 7636).
+    pub code_verifier: Option<String>,
+    /// `refresh_token`: the refresh token (`lk_rt_…`).
+    pub refresh_token: Option<String>,
+    /// Space-separated subset of the client's scopes (client_credentials; default:
+    /// all of them) or of the grant's (refresh_token; default: the same).
+    pub scope: Option<String>,
+    /// For `client_secret_post` and public clients; with Basic, optional and equal to the Basic user.
+    pub client_id: Option<String>,
+    /// For `client_secret_post` (instead of Basic).
+    pub client_secret: Option<String>,
+}
+
+/// RFC 6749 §5.1.
+#[derive(Object)] // no Debug: holds the token
+pub struct TokenBody {
+    /// `lk_at_…`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the token expires.
+    pub expires_in: i64,
+    /// The granted scopes, space-separated.
+    pub scope: String,
+    /// `lk_rt_…`: for `authorization_code` and `refresh_token` grants when the
+    /// client has the `refresh_token` grant. Single use: each refresh returns a new one.
+    #[oai(skip_serializing_if_is_none)]
+    pub refresh_token: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum TokenResponse {
+    /// A token (RFC 6749 §5.1); never cached.
+    #[oai(status = 200)]
+    Issued(
+        Json<TokenBody>,
+        #[oai(header = "Cache-Control")] String,
+        #[oai(header = "Pragma")] String,
+    ),
+}
+
+pub struct TokenApi;
+
+#[OpenApi(tag = "ApiTags::OAuth")]
+impl TokenApi {
+    /// Token endpoint
+    ///
+    /// `grant_type=client_credentials`. Authenticate the client with HTTP Basic
+    /// (`client_secret_basic`) or with `client_id` and `client_secret`
+    /// parameters (`client_secret_post`). Errors follow RFC 6749 §5.2.
+    #[oai(path = "/oauth/token", method = "post", operation_id = "token")]
+    async fn token(
+        &self,
+        req: &Request,
+        state: Data<&AppState>,
+        params: OAuthParams<TokenParams>,
+    ) -> Result<TokenResponse, ApiError<TokenEndpoint>> {
+        let auth = ClientAuth::read(
+            authorization(req),
+            params.owned("client_id"),
+            params.owned("client_secret"),
+        )
+        .map_err(ApiError::from_oauth)?;
+        let issued = token::token(&state, auth, |name| params.owned(name))
+            .await
+            .map_err(ApiError::from_oauth)?;
+        Ok(TokenResponse::Issued(
+            Json(TokenBody {
+                access_token: issued.token.into_inner(),
+                token_type: "Bearer".into(),
+                expires_in: issued.expires_in,
+                scope: issued.scopes.to_string(),
+                refresh_token: issued.refresh_token.map(|r| r.into_inner()),
+            }),
+            NO_STORE.into(),
+            "no-cache".into(),
+        ))
+    }
+}

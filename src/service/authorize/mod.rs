@@ -1,0 +1,177 @@
+//! The authorization endpoint's rules (RFC 6749 §4.1, §4.2, RFC 7636, RFC 8252):
+//! the request and its reply here; validating a request in [`request`], the
+//! browser session and login with backoff in [`session`], consent and issuing
+//! the code or (implicit) token in [`consent`].
+//!
+//! A request is validated from scratch at every step (the first GET, the login
+//! form, the consent form), so nothing but the session lives on the server
+//! between pages.
+
+mod consent;
+mod request;
+mod session;
+
+use std::sync::Arc;
+
+use crate::domain::client::Client;
+use crate::domain::pkce::Method;
+use crate::domain::redirect_uri::{OOB, OOB_AUTO};
+use crate::domain::scope::ScopeSet;
+
+pub use consent::{approve, deny, describe_scopes, needs_consent};
+pub use request::{validate, Validation};
+pub use session::{check_csrf, csrf_token, login, logout, new_cookie_value, session_user, Login};
+
+/// How long a code may wait to be redeemed (RFC 6749 §4.1.2: at most 10 minutes).
+pub const CODE_TTL: i64 = 600;
+/// How long a browser session lasts.
+pub const SESSION_TTL: i64 = 12 * 3600;
+/// Longest `state` / `nonce` echoed.
+pub const MAX_STATE_LEN: usize = 2048;
+
+/// The authorization request's parameters, as received.
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizeParams {
+    pub response_type: Option<String>,
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub scope: Option<String>,
+    pub state: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub nonce: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseType {
+    Code,
+    Token,
+}
+
+/// Where and how the result goes back to the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// `redirect_uri?…` (code).
+    Query(String),
+    /// `redirect_uri#…` (implicit).
+    Fragment(String),
+    /// A page whose title carries the result; `auto`: the app reads it itself.
+    OutOfBand { auto: bool },
+}
+
+/// A result (or error) for the client, with its parameters in order.
+#[derive(Clone)] // no Debug: holds the code or the access token
+pub struct Reply {
+    pub delivery: Delivery,
+    pub params: Vec<(&'static str, String)>,
+    /// An error reply (the page says so).
+    pub is_error: bool,
+}
+
+impl Reply {
+    /// The URL to redirect to, unless the delivery is out of band.
+    pub fn location(&self) -> Option<String> {
+        let encoded = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(self.params.iter().map(|(k, v)| (*k, v.as_str())))
+            .finish();
+        match &self.delivery {
+            Delivery::Query(uri) => {
+                let sep = if uri.contains('?') { '&' } else { '?' };
+                Some(format!("{uri}{sep}{encoded}"))
+            }
+            Delivery::Fragment(uri) => Some(format!("{uri}#{encoded}")),
+            Delivery::OutOfBand { .. } => None,
+        }
+    }
+
+    /// `code=…&state=…` for the out-of-band page title.
+    pub fn title_params(&self) -> String {
+        self.params
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+/// A validated authorization request.
+#[derive(Debug, Clone)]
+pub struct AuthzRequest {
+    pub client: Arc<Client>,
+    /// The owner's username, for the consent page.
+    pub owner: String,
+    pub response_type: ResponseType,
+    pub redirect_uri: String,
+    pub redirect_uri_given: bool,
+    pub scopes: ScopeSet,
+    pub state: Option<String>,
+    pub challenge: Option<(String, Method)>,
+    pub nonce: Option<String>,
+    /// The parameters to carry through the login and consent forms.
+    pub params: AuthorizeParams,
+}
+
+impl AuthzRequest {
+    fn delivery(&self) -> Delivery {
+        match self.redirect_uri.as_str() {
+            OOB => Delivery::OutOfBand { auto: false },
+            OOB_AUTO => Delivery::OutOfBand { auto: true },
+            uri => match self.response_type {
+                ResponseType::Code => Delivery::Query(uri.to_owned()),
+                ResponseType::Token => Delivery::Fragment(uri.to_owned()),
+            },
+        }
+    }
+
+    /// An error for the client (RFC 6749 §4.1.2.1), with the state echoed.
+    pub fn error(&self, code: &str, description: &str) -> Reply {
+        error_reply(self.delivery(), code, description, self.state.as_deref())
+    }
+}
+
+fn error_reply(delivery: Delivery, code: &str, description: &str, state: Option<&str>) -> Reply {
+    let mut params = vec![
+        ("error", code.to_owned()),
+        ("error_description", description.to_owned()),
+    ];
+    if let Some(s) = state {
+        params.push(("state", s.to_owned()));
+    }
+    Reply {
+        delivery,
+        params,
+        is_error: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_encode_their_parameters() {
+        let r = Reply {
+            delivery: Delivery::Query("https://a.example/cb?x=1".into()),
+            params: vec![("code", "lk_ac_x".into()), ("state", "a b&c".into())],
+            is_error: false,
+        };
+        assert_eq!(
+            r.location().unwrap(),
+            "https://a.example/cb?x=1&code=lk_ac_x&state=a+b%26c"
+        );
+        let r = Reply {
+            delivery: Delivery::Fragment("http://127.0.0.1:9/cb".into()),
+            ..r
+        };
+        assert_eq!(
+            r.location().unwrap(),
+            "http://127.0.0.1:9/cb#code=lk_ac_x&state=a+b%26c"
+        );
+        let r = Reply {
+            delivery: Delivery::OutOfBand { auto: false },
+            ..r
+        };
+        assert_eq!(r.location(), None);
+        assert_eq!(r.title_params(), "code=lk_ac_x&state=a b&c");
+    }
+}

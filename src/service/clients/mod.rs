@@ -1,0 +1,285 @@
+//! OAuth clients: registered by a user, who owns them; members' clients carry
+//! the catalog's default scopes, client-admins and admins may grant any scope
+//! and manage everyone's clients. The secret is shown at creation and on
+//! regeneration only; disabling is checked live on every token.
+//!
+//! Registering, listing, reading and changing here; who may reach a client and
+//! with which scopes in [`rules`]; enabling, new secrets and deletion in
+//! [`lifecycle`]; the built-in Swagger UI client in [`swagger_ui`].
+
+mod lifecycle;
+mod rules;
+mod swagger_ui;
+
+use crate::domain::access::Principal;
+use crate::domain::client::{self, Client, ClientId, ClientType, GrantType};
+use crate::domain::scope::ScopeSet;
+use crate::domain::time::Timestamp;
+use crate::error::{AuthFailure, Error, Result};
+use crate::secret::{fingerprint, random_bytes, Kind, Redacted};
+use crate::service::users;
+use crate::state::AppState;
+use crate::store::ClientRecord;
+
+pub use lifecycle::{delete, delete_all_of, regenerate_secret, set_enabled};
+pub use swagger_ui::{ensure_swagger_ui, SWAGGER_UI_CLIENT_ID, SWAGGER_UI_REDIRECT};
+
+use rules::{
+    carries_latchkey_scopes, client_scopes, manages_all, may_skip_consent, visible, Access,
+};
+
+/// Most clients returned by one list call.
+pub const MAX_PAGE: usize = 1000;
+
+/// A client with its secret: only create and regenerate return one.
+#[derive(Debug)]
+pub struct IssuedClient {
+    pub client: Client,
+    /// `None` for public clients.
+    pub secret: Option<Redacted<String>>,
+}
+
+pub struct NewClient {
+    pub name: String,
+    pub client_type: String,
+    pub redirect_uris: Vec<String>,
+    pub grant_types: Option<Vec<String>>,
+    pub scopes: Option<Vec<String>>,
+    pub access_token_ttl_seconds: Option<i64>,
+    pub skip_consent: bool,
+    pub allow_plain_pkce: bool,
+}
+
+/// A partial update; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct ClientChange {
+    pub name: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub grant_types: Option<Vec<String>>,
+    pub scopes: Option<Vec<String>>,
+    /// `Some(None)` goes back to the server default.
+    pub access_token_ttl_seconds: Option<Option<i64>>,
+    pub skip_consent: Option<bool>,
+    pub allow_plain_pkce: Option<bool>,
+}
+
+pub async fn create(state: &AppState, caller: &Principal, new: NewClient) -> Result<IssuedClient> {
+    client::check_name(&new.name).map_err(|m| Error::invalid("name", m))?;
+    let ty = ClientType::parse(&new.client_type).map_err(|m| Error::invalid("type", m))?;
+    let grants = match &new.grant_types {
+        Some(g) => client::check_grants(ty, g).map_err(|m| Error::invalid("grant_types", m))?,
+        None => client::default_grants(ty),
+    };
+    client::check_redirect_uris(ty, &grants, &new.redirect_uris)
+        .map_err(|m| Error::invalid("redirect_uris", m))?;
+    if let Some(ttl) = new.access_token_ttl_seconds {
+        client::check_ttl(ttl).map_err(|m| Error::invalid("access_token_ttl_seconds", m))?;
+    }
+    let scopes = client_scopes(state, caller, new.scopes.as_deref())?;
+    if new.skip_consent {
+        may_skip_consent(caller)?;
+    }
+    let secret = (ty == ClientType::Confidential).then(|| Kind::ClientSecret.generate());
+    let now = state.clock.now().unix();
+    let record = ClientRecord {
+        client_id: ClientId::from_random(random_bytes()).to_string(),
+        owner_id: caller.user.id.to_string(),
+        name: new.name,
+        client_type: ty.as_str().to_owned(),
+        redirect_uris: new.redirect_uris,
+        grant_types: grants.iter().map(|g| g.as_str().to_owned()).collect(),
+        scopes,
+        access_token_ttl_seconds: new.access_token_ttl_seconds,
+        enabled: true,
+        secret_hash: secret.as_ref().map(|s| fingerprint(s).to_vec()),
+        token_epoch: u64::from_be_bytes(random_bytes()),
+        created_at: now,
+        updated_at: now,
+        skip_consent: new.skip_consent,
+        allow_plain_pkce: new.allow_plain_pkce,
+    };
+    state.store.clients().insert(&record).await?;
+    // The owner may have been deleted while this request ran: take it back.
+    if state.store.users().get(&record.owner_id)?.is_none() {
+        state.store.clients().delete(&record.client_id).await?;
+        return Err(Error::Unauthenticated(AuthFailure::BadPassword));
+    }
+    Ok(IssuedClient {
+        client: from_record(record)?,
+        secret: secret.map(Redacted::new),
+    })
+}
+
+/// The caller's clients; client-admins and admins may list another user's
+/// (`user_id`) or everyone's (`all`).
+pub fn list(
+    state: &AppState,
+    caller: &Principal,
+    user_id: Option<&str>,
+    all: bool,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<Client>, Option<String>)> {
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(Error::invalid(
+            "limit",
+            format!("must be between 1 and {MAX_PAGE}"),
+        ));
+    }
+    let wants_others = all || user_id.is_some_and(|u| u != caller.user.id.as_str());
+    if wants_others && !manages_all(caller) {
+        return Err(Error::NotPermitted(
+            "only client-admins and admins may list other users' clients".into(),
+        ));
+    }
+    let owner = match (all, user_id) {
+        (true, _) => None,
+        (false, Some(u)) if u != caller.user.id.as_str() => {
+            Some(users::get(state, u)?.id.to_string())
+        }
+        _ => Some(caller.user.id.to_string()),
+    };
+    let mut records = state
+        .store
+        .clients()
+        .list(owner.as_deref(), after, limit + 1)?;
+    let more = records.len() > limit;
+    records.truncate(limit);
+    let next = more
+        .then(|| records.last().map(|r| r.client_id.clone()))
+        .flatten();
+    let clients = records
+        .into_iter()
+        .map(from_record)
+        .collect::<Result<_>>()?;
+    Ok((clients, next))
+}
+
+pub fn get(state: &AppState, caller: &Principal, client_id: &str) -> Result<Client> {
+    from_record(visible(state, caller, client_id, Access::Read)?)
+}
+
+pub async fn update(
+    state: &AppState,
+    caller: &Principal,
+    client_id: &str,
+    change: ClientChange,
+) -> Result<Client> {
+    // Grant types and redirect URIs are checked together against the stored
+    // record: two updates must not interleave between that check and the write.
+    let _guard = state.client_writes.lock().await;
+    let current = visible(state, caller, client_id, Access::Change)?;
+    let ty = ClientType::parse(&current.client_type).map_err(Error::Internal)?;
+    if let Some(name) = &change.name {
+        client::check_name(name).map_err(|m| Error::invalid("name", m))?;
+    }
+    let grants = match &change.grant_types {
+        Some(g) => client::check_grants(ty, g).map_err(|m| Error::invalid("grant_types", m))?,
+        None => parse_grants(&current.grant_types)?,
+    };
+    let uris = change
+        .redirect_uris
+        .clone()
+        .unwrap_or_else(|| current.redirect_uris.clone());
+    client::check_redirect_uris(ty, &grants, &uris)
+        .map_err(|m| Error::invalid("redirect_uris", m))?;
+    if let Some(Some(ttl)) = change.access_token_ttl_seconds {
+        client::check_ttl(ttl).map_err(|m| Error::invalid("access_token_ttl_seconds", m))?;
+    }
+    let scopes = match &change.scopes {
+        Some(s) => Some(client_scopes(state, caller, Some(s))?),
+        None => None,
+    };
+    if let Some(s) = &scopes {
+        if current.owner_id != caller.user.id.as_str()
+            && !caller.is_admin()
+            && carries_latchkey_scopes(s)
+        {
+            return Err(Error::NotPermitted(
+                "only an admin may put latchkey's own scopes on another user's client".into(),
+            ));
+        }
+    }
+    if change.skip_consent == Some(true) {
+        may_skip_consent(caller)?;
+    }
+    // A first-party client skips consent: where it may send users, and how,
+    // is for client-admins and admins to change.
+    let redirects_change = change.redirect_uris.is_some() || change.grant_types.is_some();
+    if current.skip_consent && change.skip_consent != Some(false) && redirects_change {
+        may_skip_consent(caller)?;
+    }
+    let grant_names: Vec<String> = grants.iter().map(|g| g.as_str().to_owned()).collect();
+    let now = state.clock.now().unix();
+    let updated = apply(state, client_id, move |c| {
+        if let Some(name) = &change.name {
+            c.name = name.clone();
+        }
+        c.redirect_uris = uris.clone();
+        c.grant_types = grant_names.clone();
+        if let Some(s) = &scopes {
+            c.scopes = s.clone();
+        }
+        if let Some(ttl) = change.access_token_ttl_seconds {
+            c.access_token_ttl_seconds = ttl;
+        }
+        if let Some(skip) = change.skip_consent {
+            c.skip_consent = skip;
+        }
+        if let Some(plain) = change.allow_plain_pkce {
+            c.allow_plain_pkce = plain;
+        }
+        c.updated_at = now;
+    })
+    .await?;
+    from_record(updated)
+}
+
+pub(super) async fn apply(
+    state: &AppState,
+    client_id: &str,
+    change: impl Fn(&mut ClientRecord),
+) -> Result<ClientRecord> {
+    state
+        .store
+        .clients()
+        .update(client_id, change)
+        .await?
+        .ok_or_else(|| Error::NotFound {
+            kind: "client",
+            id: client_id.to_owned(),
+        })
+}
+
+pub(super) fn parse_grants(names: &[String]) -> Result<Vec<GrantType>> {
+    names
+        .iter()
+        .map(|n| {
+            GrantType::parse(n)
+                .ok_or_else(|| Error::Internal(format!("stored grant type {n:?} is unknown")))
+        })
+        .collect()
+}
+
+/// The domain's client from its stored record.
+pub fn from_record(r: ClientRecord) -> Result<Client> {
+    Ok(Client {
+        client_id: ClientId::parse(&r.client_id).ok_or_else(|| {
+            Error::Internal(format!("stored client id {:?} is malformed", r.client_id))
+        })?,
+        client_type: ClientType::parse(&r.client_type).map_err(Error::Internal)?,
+        grant_types: parse_grants(&r.grant_types)?,
+        owner_id: r.owner_id,
+        name: r.name,
+        redirect_uris: r.redirect_uris,
+        scopes: ScopeSet::from_names(&r.scopes),
+        access_token_ttl_seconds: r.access_token_ttl_seconds,
+        enabled: r.enabled,
+        skip_consent: r.skip_consent,
+        allow_plain_pkce: r.allow_plain_pkce,
+        secret_hash: r.secret_hash,
+        token_epoch: r.token_epoch,
+        created_at: Timestamp(r.created_at),
+        updated_at: Timestamp(r.updated_at),
+    })
+}

@@ -1,0 +1,97 @@
+//! `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.6). A code
+//! is single use: presenting it again fails and, when its own client replays
+//! it, revokes what it issued (RFC 6749 §4.1.2).
+
+use crate::domain::client::{Client, GrantType};
+use crate::domain::pkce;
+use crate::domain::scope::ScopeSet;
+use crate::error::{Error, Result};
+use crate::secret::{fingerprint, Kind};
+use crate::service::access_token::{self, IssuedToken};
+use crate::service::{live, revocation};
+use crate::state::AppState;
+use crate::store::Use;
+
+use super::invalid_grant;
+use super::refresh_token::{self, family_horizon, family_of};
+
+pub(super) async fn redeem(
+    state: &AppState,
+    client: &Client,
+    code: &str,
+    redirect_uri: Option<&str>,
+    code_verifier: Option<&str>,
+) -> Result<IssuedToken> {
+    let bad = || {
+        invalid_grant("the code is unknown, expired, already used, or was issued to another client or redirect URI")
+    };
+    if !Kind::Code.is_well_formed(code) {
+        return Err(bad());
+    }
+    let rec = match state.store.grants().redeem_code(&fingerprint(code)).await? {
+        Use::Fresh(rec) => rec,
+        // Revoke the tokens issued from a replayed code — when its own client
+        // replays it (anyone else holding a spent code must not be able to end
+        // another client's grant).
+        Use::Replayed(rec) if rec.client_id == client.client_id.as_str() => {
+            revocation::revoke_family(state, &family_of(&rec.family)?, family_horizon(state))
+                .await?;
+            return Err(invalid_grant(
+                "the code was already used; the tokens issued from it are revoked",
+            ));
+        }
+        Use::Replayed(_) | Use::Unknown => return Err(bad()),
+    };
+    if rec.client_id != client.client_id.as_str()
+        || rec.expires_at <= state.clock.now().unix()
+        || !live::same_epoch(state, client, rec.client_epoch)
+    {
+        return Err(bad());
+    }
+    match (redirect_uri, rec.redirect_uri_given) {
+        (Some(uri), _) if uri != rec.redirect_uri => return Err(bad()),
+        (None, true) => {
+            return Err(invalid_grant(
+                "redirect_uri is required: the authorization request named one",
+            ))
+        }
+        _ => {}
+    }
+    match (&rec.code_challenge, code_verifier) {
+        (Some(challenge), Some(verifier)) => {
+            let method = pkce::Method::parse(rec.code_challenge_method.as_deref())
+                .map_err(Error::Internal)?;
+            if !pkce::verify(method, challenge, verifier) {
+                return Err(invalid_grant(
+                    "code_verifier does not match the code_challenge",
+                ));
+            }
+        }
+        (Some(_), None) => return Err(invalid_grant("code_verifier is required (PKCE)")),
+        (None, Some(_)) => {
+            return Err(invalid_grant(
+                "code_verifier sent, but the authorization request had no code_challenge",
+            ))
+        }
+        (None, None) => {}
+    }
+    let user = live::active_user(state, &rec.user_id)?
+        .ok_or_else(|| invalid_grant("the user who authorized this code is disabled or gone"))?;
+    let family = family_of(&rec.family)?;
+    let granted = ScopeSet::from_names(&rec.scopes);
+    // Only what the client may still request (an admin may have taken a scope
+    // away since the user consented).
+    let mut issued = access_token::issue(
+        state,
+        client,
+        user.id.as_str(),
+        granted.intersect(&client.scopes),
+        Some(family),
+    )?;
+    if client.allows(GrantType::RefreshToken) {
+        issued.refresh_token = Some(
+            refresh_token::start(state, &rec.family, client, user.id.as_str(), &granted).await?,
+        );
+    }
+    Ok(issued)
+}
