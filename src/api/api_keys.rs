@@ -113,6 +113,7 @@ pub enum DeletedKey {
     Deleted,
 }
 
+#[derive(Default)]
 pub struct ApiKeysApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::ApiKeys")]
@@ -234,11 +235,7 @@ impl ApiKeysApi {
         /// The key's id, `key_…`.
         id: Path<String>,
     ) -> Result<Json<ApiKeyView>, ApiError<Toggle>> {
-        Ok(Json(
-            api_keys::set_enabled(&state, &auth.principal, &id.0, false)
-                .await?
-                .into(),
-        ))
+        set_enabled(&state, &auth, &id, false).await
     }
 
     /// Enable an API key
@@ -254,11 +251,7 @@ impl ApiKeysApi {
         /// The key's id, `key_…`.
         id: Path<String>,
     ) -> Result<Json<ApiKeyView>, ApiError<Toggle>> {
-        Ok(Json(
-            api_keys::set_enabled(&state, &auth.principal, &id.0, true)
-                .await?
-                .into(),
-        ))
+        set_enabled(&state, &auth, &id, true).await
     }
 
     /// Roll an API key's secret
@@ -283,4 +276,15 @@ impl ApiKeysApi {
             api_keys::roll(&state, &auth.principal, &id.0, grace_seconds.0.unwrap_or(0)).await?;
         Ok(Json(issued.into()))
     }
+}
+
+/// Disable and enable: one change, two operations.
+async fn set_enabled(
+    state: &AppState,
+    auth: &Authorized<KeysWrite>,
+    id: &Path<String>,
+    enabled: bool,
+) -> Result<Json<ApiKeyView>, ApiError<Toggle>> {
+    let key = api_keys::set_enabled(state, &auth.principal, &id.0, enabled).await?;
+    Ok(Json(key.into()))
 }

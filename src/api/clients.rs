@@ -2,7 +2,6 @@
 //! with a credentials document (the secret, once, and the URLs to use it with).
 
 use poem::web::Data;
-use poem::Request;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
@@ -12,7 +11,7 @@ use super::auth::{Authorized, ClientsRead, ClientsWrite};
 use super::error::{
     ApiError, Change, ClientRemoval, Create, Lookup, OwnedListing, SecretRotation, Toggle,
 };
-use super::links::base_url;
+use super::links::BaseUrl;
 use super::ApiTags;
 use crate::domain::client::Client;
 use crate::service::clients::{self, ClientChange, IssuedClient, NewClient};
@@ -158,6 +157,7 @@ pub enum DeletedClient {
     Deleted,
 }
 
+#[derive(Default)]
 pub struct ClientsApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Clients")]
@@ -169,7 +169,7 @@ impl ClientsApi {
     #[oai(path = "/clients", method = "post", operation_id = "createClient")]
     async fn create(
         &self,
-        req: &Request,
+        BaseUrl(base): BaseUrl,
         state: Data<&AppState>,
         auth: Authorized<ClientsWrite>,
         body: Json<CreateClient>,
@@ -191,8 +191,7 @@ impl ClientsApi {
         )
         .await?;
         Ok(CreatedClient::Created(Json(ClientCredentials::new(
-            issued,
-            base_url(req, &state),
+            issued, base,
         ))))
     }
 
@@ -322,11 +321,7 @@ impl ClientsApi {
         auth: Authorized<ClientsWrite>,
         client_id: Path<String>,
     ) -> Result<Json<ClientView>, ApiError<Toggle>> {
-        Ok(Json(
-            clients::set_enabled(&state, &auth.principal, &client_id.0, false)
-                .await?
-                .into(),
-        ))
+        set_enabled(&state, &auth, &client_id, false).await
     }
 
     /// Enable an OAuth client
@@ -343,11 +338,7 @@ impl ClientsApi {
         auth: Authorized<ClientsWrite>,
         client_id: Path<String>,
     ) -> Result<Json<ClientView>, ApiError<Toggle>> {
-        Ok(Json(
-            clients::set_enabled(&state, &auth.principal, &client_id.0, true)
-                .await?
-                .into(),
-        ))
+        set_enabled(&state, &auth, &client_id, true).await
     }
 
     /// Regenerate a client's secret
@@ -361,7 +352,7 @@ impl ClientsApi {
     )]
     async fn regenerate_secret(
         &self,
-        req: &Request,
+        BaseUrl(base): BaseUrl,
         state: Data<&AppState>,
         auth: Authorized<ClientsWrite>,
         client_id: Path<String>,
@@ -375,6 +366,17 @@ impl ClientsApi {
             revoke_tokens.0.unwrap_or(false),
         )
         .await?;
-        Ok(Json(ClientCredentials::new(issued, base_url(req, &state))))
+        Ok(Json(ClientCredentials::new(issued, base)))
     }
+}
+
+/// Disable and enable: one change, two operations.
+async fn set_enabled(
+    state: &AppState,
+    auth: &Authorized<ClientsWrite>,
+    client_id: &Path<String>,
+    enabled: bool,
+) -> Result<Json<ClientView>, ApiError<Toggle>> {
+    let client = clients::set_enabled(state, &auth.principal, &client_id.0, enabled).await?;
+    Ok(Json(client.into()))
 }

@@ -15,6 +15,7 @@ pub struct Status {
     pub status: String,
 }
 
+#[derive(Default)]
 pub struct HealthApi;
 
 #[OpenApi(tag = "ApiTags::Service")]

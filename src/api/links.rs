@@ -3,9 +3,23 @@
 //! container's mapped port names itself the way its client reached it).
 
 use poem::http::header::HOST;
-use poem::Request;
+use poem::http::StatusCode;
+use poem::{FromRequest, Request, RequestBody};
 
 use crate::state::AppState;
+
+/// [`base_url`] as an extractor, for operations that need the server's URL
+/// for links and nothing else of the request.
+pub struct BaseUrl(pub String);
+
+impl<'a> FromRequest<'a> for BaseUrl {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        let state = req
+            .data::<AppState>()
+            .ok_or_else(|| poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR))?;
+        Ok(BaseUrl(base_url(req, state)))
+    }
+}
 
 /// The base URL (no trailing slash), e.g. `http://127.0.0.1:8080`.
 pub fn base_url(req: &Request, state: &AppState) -> String {

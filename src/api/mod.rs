@@ -37,39 +37,25 @@ pub enum ApiTags {
     OAuth,
 }
 
+/// Every `#[OpenApi]` struct, one per area, in the order the spec lists them.
+type Apis = (
+    health::HealthApi,
+    users::UsersApi,
+    api_keys::ApiKeysApi,
+    scopes::ScopesApi,
+    clients::ClientsApi,
+    oauth::token::TokenApi,
+    oauth::introspect::IntrospectApi,
+    oauth::revoke::RevokeApi,
+    oauth::metadata::MetadataApi,
+);
+
 /// The whole API as one poem-openapi service; used by the server, by
 /// `latchkey openapi` and by the spec test, so all three see the same thing.
-pub type Api = OpenApiService<
-    (
-        health::HealthApi,
-        users::UsersApi,
-        api_keys::ApiKeysApi,
-        scopes::ScopesApi,
-        clients::ClientsApi,
-        oauth::token::TokenApi,
-        oauth::introspect::IntrospectApi,
-        oauth::revoke::RevokeApi,
-        oauth::metadata::MetadataApi,
-    ),
-    (),
->;
+pub type Api = OpenApiService<Apis, ()>;
 
 pub fn api_service() -> Api {
-    OpenApiService::new(
-        (
-            health::HealthApi,
-            users::UsersApi,
-            api_keys::ApiKeysApi,
-            scopes::ScopesApi,
-            clients::ClientsApi,
-            oauth::token::TokenApi,
-            oauth::introspect::IntrospectApi,
-            oauth::revoke::RevokeApi,
-            oauth::metadata::MetadataApi,
-        ),
-        "latchkey",
-        env!("CARGO_PKG_VERSION"),
-    )
+    OpenApiService::new(Apis::default(), "latchkey", env!("CARGO_PKG_VERSION"))
     .description(
         "A dev/test identity provider: API keys, OAuth 2.0 clients and tokens, and Basic \
          logins, in one binary. Errors are JSON: `{\"error\": code, \"error_description\": sentence}`.",

@@ -70,6 +70,7 @@ pub enum DeletedScope {
     Deleted,
 }
 
+#[derive(Default)]
 pub struct ScopesApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Scopes")]

@@ -193,6 +193,7 @@ pub enum DeletedUser {
     Deleted,
 }
 
+#[derive(Default)]
 pub struct UsersApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Users")]

@@ -118,22 +118,7 @@ mod tests {
     use crate::domain::user::{Role, UserId, Username};
 
     fn entry() -> (ApiKeyRecord, User) {
-        let key = ApiKeyRecord {
-            id: "key_1".into(),
-            owner_id: "usr_1".into(),
-            name: "k".into(),
-            prefix: "lk_key_x".into(),
-            secret_hash: vec![1; 32],
-            previous_hash: None,
-            previous_until: None,
-            scopes: vec![],
-            meta_json: "{}".into(),
-            enabled: true,
-            created_at: 0,
-            updated_at: 0,
-            expires_at: None,
-            disabled_by_admin: None,
-        };
+        let key = ApiKeyRecord::for_tests("key_1", "usr_1", 1);
         let owner = User {
             id: UserId::from_random([1; 12]),
             username: Username::parse("u").unwrap(),

@@ -281,12 +281,11 @@ impl ApiKeys {
     }
 }
 
+/// A record for unit tests anywhere in the crate: enabled, named `k`, no
+/// scopes, no expiry, its secret hash `hash` repeated.
 #[cfg(test)]
-mod tests {
-    use super::super::{Location, Store, DEFAULT_CACHE_BYTES};
-    use super::*;
-
-    fn key(id: &str, owner: &str, hash: u8) -> ApiKeyRecord {
+impl ApiKeyRecord {
+    pub(crate) fn for_tests(id: &str, owner: &str, hash: u8) -> ApiKeyRecord {
         ApiKeyRecord {
             id: id.into(),
             owner_id: owner.into(),
@@ -303,6 +302,16 @@ mod tests {
             expires_at: None,
             disabled_by_admin: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Location, Store, DEFAULT_CACHE_BYTES};
+    use super::*;
+
+    fn key(id: &str, owner: &str, hash: u8) -> ApiKeyRecord {
+        ApiKeyRecord::for_tests(id, owner, hash)
     }
 
     /// A key stored by the previous version still reads.

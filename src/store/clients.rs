@@ -13,6 +13,10 @@ use super::flusher::Changes;
 use super::tree::{self, TxResult};
 use super::{transaction_error, StoreError};
 
+/// Names kept exactly as registered (redirect URIs, grant-type names, scope
+/// names): the store keeps strings, the domain parses them.
+pub type Names = Vec<String>;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientRecord {
     pub client_id: String,
@@ -20,9 +24,9 @@ pub struct ClientRecord {
     pub name: String,
     /// `confidential` or `public`.
     pub client_type: String,
-    pub redirect_uris: Vec<String>,
-    pub grant_types: Vec<String>,
-    pub scopes: Vec<String>,
+    pub redirect_uris: Names,
+    pub grant_types: Names,
+    pub scopes: Names,
     /// `None`: the server's default lifetime.
     pub access_token_ttl_seconds: Option<i64>,
     pub enabled: bool,

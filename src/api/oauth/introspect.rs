@@ -3,14 +3,13 @@
 //! what the token is; this file turns that into RFC 7662 §2.2 JSON.
 
 use poem::web::Data;
-use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::params::OAuthParams;
-use super::{authorization, NO_STORE};
+use super::{AuthorizationHeader, NO_STORE};
 use crate::api::error::{ApiError, GuardedOAuthEndpoint};
-use crate::api::links::base_url;
+use crate::api::links::BaseUrl;
 use crate::api::ApiTags;
 use crate::service::introspection::{self, Introspection};
 use crate::state::AppState;
@@ -109,6 +108,7 @@ pub enum IntrospectionResponse {
     ),
 }
 
+#[derive(Default)]
 pub struct IntrospectApi;
 
 #[OpenApi(tag = "ApiTags::OAuth")]
@@ -125,13 +125,14 @@ impl IntrospectApi {
     )]
     async fn introspect(
         &self,
-        req: &Request,
+        header: AuthorizationHeader,
+        BaseUrl(base): BaseUrl,
         state: Data<&AppState>,
         params: OAuthParams<TokenParam>,
     ) -> Result<IntrospectionResponse, ApiError<GuardedOAuthEndpoint>> {
         introspection::authorize(
             &state,
-            authorization(req),
+            header.bytes(),
             params.owned("client_id"),
             params.owned("client_secret"),
         )
@@ -140,7 +141,7 @@ impl IntrospectApi {
         let found = introspection::introspect(&state, params.get("token"))
             .await
             .map_err(ApiError::from_oauth)?;
-        let body = IntrospectionBody::from_found(found, base_url(req, &state));
+        let body = IntrospectionBody::from_found(found, base);
         Ok(IntrospectionResponse::Ok(Json(body), NO_STORE.into()))
     }
 }

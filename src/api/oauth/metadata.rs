@@ -1,16 +1,19 @@
 //! `GET /.well-known/oauth-authorization-server` (RFC 8414).
 
 use poem::web::Data;
-use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 use crate::api::error::{ApiError, Readiness};
-use crate::api::links::base_url;
+use crate::api::links::BaseUrl;
 use crate::api::ApiTags;
 use crate::domain::client::GrantType;
 use crate::service::scopes;
 use crate::state::AppState;
+
+/// The metadata document's operation.
+#[derive(Default)]
+pub struct MetadataApi;
 
 /// RFC 8414 authorization server metadata.
 #[derive(Debug, Object)]
@@ -31,26 +34,20 @@ pub struct ServerMetadata {
     pub service_documentation: String,
 }
 
-pub struct MetadataApi;
-
-fn strings(v: &[&str]) -> Vec<String> {
-    v.iter().map(|s| s.to_string()).collect()
-}
-
-#[OpenApi(tag = "ApiTags::OAuth")]
+/// The documents clients discover this server by (RFC 8615 well-known URIs).
+#[OpenApi(prefix_path = "/.well-known", tag = "ApiTags::OAuth")]
 impl MetadataApi {
     /// Authorization server metadata (RFC 8414)
     #[oai(
-        path = "/.well-known/oauth-authorization-server",
+        path = "/oauth-authorization-server",
         method = "get",
         operation_id = "serverMetadata"
     )]
     async fn metadata(
         &self,
-        req: &Request,
         state: Data<&AppState>,
+        BaseUrl(base): BaseUrl,
     ) -> Result<Json<ServerMetadata>, ApiError<Readiness>> {
-        let base = base_url(req, &state);
         let scopes = scopes::list(&state)?.into_iter().map(|s| s.name).collect();
         Ok(Json(ServerMetadata {
             authorization_endpoint: format!("{base}/oauth/authorize"),
@@ -83,4 +80,8 @@ impl MetadataApi {
             issuer: base,
         }))
     }
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
 }

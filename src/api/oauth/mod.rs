@@ -10,12 +10,26 @@ pub mod revoke;
 pub mod token;
 
 use poem::http::header::AUTHORIZATION;
-use poem::Request;
+use poem::http::HeaderValue;
+use poem::{FromRequest, Request, RequestBody};
 
 /// `Cache-Control` of every answer that carries or describes a credential.
 const NO_STORE: &str = "no-store";
 
-/// The raw `Authorization` header, if any.
-fn authorization(req: &Request) -> Option<&[u8]> {
-    req.headers().get(AUTHORIZATION).map(|v| v.as_bytes())
+/// The raw `Authorization` header, if any: client authentication (or, at
+/// introspection and revocation, an admin credential) is read from it.
+pub struct AuthorizationHeader(Option<HeaderValue>);
+
+impl AuthorizationHeader {
+    fn bytes(&self) -> Option<&[u8]> {
+        self.0.as_ref().map(HeaderValue::as_bytes)
+    }
+}
+
+impl<'a> FromRequest<'a> for AuthorizationHeader {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        Ok(AuthorizationHeader(
+            req.headers().get(AUTHORIZATION).cloned(),
+        ))
+    }
 }

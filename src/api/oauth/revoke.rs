@@ -3,12 +3,11 @@
 //! [`service::revocation`](crate::service::revocation).
 
 use poem::web::Data;
-use poem::Request;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::introspect::TokenParam;
 use super::params::OAuthParams;
-use super::{authorization, NO_STORE};
+use super::{AuthorizationHeader, NO_STORE};
 use crate::api::error::{ApiError, GuardedOAuthEndpoint};
 use crate::api::ApiTags;
 use crate::domain::access::Permission;
@@ -22,6 +21,7 @@ pub enum RevokeResponse {
     Done(#[oai(header = "Cache-Control")] String),
 }
 
+#[derive(Default)]
 pub struct RevokeApi;
 
 #[OpenApi(tag = "ApiTags::OAuth")]
@@ -36,13 +36,13 @@ impl RevokeApi {
     #[oai(path = "/oauth/revoke", method = "post", operation_id = "revoke")]
     async fn revoke(
         &self,
-        req: &Request,
+        header: AuthorizationHeader,
         state: Data<&AppState>,
         params: OAuthParams<TokenParam>,
     ) -> Result<RevokeResponse, ApiError<GuardedOAuthEndpoint>> {
         let caller = client_auth::endpoint_caller(
             &state,
-            authorization(req),
+            header.bytes(),
             params.owned("client_id"),
             params.owned("client_secret"),
             Permission::UsersWrite,

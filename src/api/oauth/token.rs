@@ -3,12 +3,11 @@
 //! is RFC 6749 §5.1 JSON, never cached.
 
 use poem::web::Data;
-use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::params::OAuthParams;
-use super::{authorization, NO_STORE};
+use super::{AuthorizationHeader, NO_STORE};
 use crate::api::error::{ApiError, TokenEndpoint};
 use crate::api::ApiTags;
 use crate::service::client_auth::ClientAuth;
@@ -65,6 +64,7 @@ pub enum TokenResponse {
     ),
 }
 
+#[derive(Default)]
 pub struct TokenApi;
 
 #[OpenApi(tag = "ApiTags::OAuth")]
@@ -77,12 +77,12 @@ impl TokenApi {
     #[oai(path = "/oauth/token", method = "post", operation_id = "token")]
     async fn token(
         &self,
-        req: &Request,
+        header: AuthorizationHeader,
         state: Data<&AppState>,
         params: OAuthParams<TokenParams>,
     ) -> Result<TokenResponse, ApiError<TokenEndpoint>> {
         let auth = ClientAuth::read(
-            authorization(req),
+            header.bytes(),
             params.owned("client_id"),
             params.owned("client_secret"),
         )

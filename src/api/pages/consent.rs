@@ -15,25 +15,22 @@ use crate::state::AppState;
 /// `POST /oauth/authorize/consent`: the consent form.
 #[handler]
 pub async fn consent(req: &Request, Data(state): Data<&AppState>, body: Body) -> Response {
-    let PostedForm {
-        fields,
-        request,
-        csrf,
-    } = match posted_form(state, req, body).await {
+    let form: PostedForm = match posted_form(state, req, body).await {
         Ok(f) => f,
         Err(resp) => return *resp,
     };
+    let (request, csrf) = (&form.request, form.csrf.as_str());
     let user = match flow::session_user(state, cookie(req, SESSION_COOKIE).as_deref()) {
         Ok(Some(u)) => u,
-        Ok(None) => return login_page(state, &request, &csrf, None, StatusCode::OK),
+        Ok(None) => return login_page(state, request, csrf, None, StatusCode::OK),
         Err(e) => return server_error(&e),
     };
-    match fields.get("decision") {
-        Some("allow") => match flow::approve(state, &user, &request, true).await {
+    match form.fields.get("decision") {
+        Some("allow") => match flow::approve(state, &user, request, true).await {
             Ok(reply) => deliver(&reply, StatusCode::SEE_OTHER),
             Err(e) => server_error(&e),
         },
-        Some("deny") => deliver(&flow::deny(&request), StatusCode::SEE_OTHER),
+        Some("deny") => deliver(&flow::deny(request), StatusCode::SEE_OTHER),
         _ => error_page(
             StatusCode::BAD_REQUEST,
             "The consent form must say allow or deny.",

@@ -17,16 +17,13 @@ use crate::state::AppState;
 /// `POST /oauth/authorize/login`: the login form.
 #[handler]
 pub async fn login(req: &Request, Data(state): Data<&AppState>, body: Body) -> Response {
-    let PostedForm {
-        fields,
-        request,
-        csrf,
-    } = match posted_form(state, req, body).await {
+    let form: PostedForm = match posted_form(state, req, body).await {
         Ok(f) => f,
         Err(resp) => return *resp,
     };
-    let username = fields.get("username").unwrap_or("").to_owned();
-    let password = Redacted::new(fields.get("password").unwrap_or("").to_owned());
+    let (request, csrf) = (&form.request, form.csrf.as_str());
+    let username = form.fields.get("username").unwrap_or("").to_owned();
+    let password = Redacted::new(form.fields.get("password").unwrap_or("").to_owned());
     match flow::login(state, &username, password).await {
         Ok(Login::SignedIn(session)) => {
             let set = session_cookie(state, session.expose(), flow::SESSION_TTL);
@@ -35,8 +32,8 @@ pub async fn login(req: &Request, Data(state): Data<&AppState>, body: Body) -> R
                 Ok(None) => {
                     return login_page(
                         state,
-                        &request,
-                        &csrf,
+                        request,
+                        csrf,
                         Some("Please sign in again."),
                         StatusCode::UNAUTHORIZED,
                     )
@@ -44,21 +41,21 @@ pub async fn login(req: &Request, Data(state): Data<&AppState>, body: Body) -> R
                 Err(e) => return server_error(&e),
             };
             with_cookies(
-                continue_as(state, &request, &user, &csrf, true).await,
+                continue_as(state, request, &user, csrf, true).await,
                 vec![set],
             )
         }
         Ok(Login::Invalid) => login_page(
             state,
-            &request,
-            &csrf,
+            request,
+            csrf,
             Some("The username or password is incorrect."),
             StatusCode::UNAUTHORIZED,
         ),
         Ok(Login::SlowDown(secs)) => login_page(
             state,
-            &request,
-            &csrf,
+            request,
+            csrf,
             Some(&format!(
                 "Too many failed attempts for this username. Try again in {secs} seconds."
             )),
