@@ -1,7 +1,7 @@
 //! The authorization endpoint's HTML: `GET /oauth/authorize` ([`authorize`]),
 //! the login ([`login`]) and consent ([`consent`]) forms it shows, the
 //! out-of-band result pages, and `GET /oauth/logout` ([`logout`]); the shared
-//! layout in [`layout`], the cookies in [`cookies`].
+//! layout in [`layout`], the cookies in `cookies`.
 //!
 //! Plain server-rendered HTML that works without JavaScript, with no external
 //! assets; every value is escaped; every page forbids framing. The forms carry

@@ -1,7 +1,7 @@
 //! The authorization endpoint's rules (RFC 6749 §4.1, §4.2, RFC 7636, RFC 8252):
-//! the request and its reply here; validating a request in [`request`], the
-//! browser session and login with backoff in [`session`], consent and issuing
-//! the code or (implicit) token in [`consent`].
+//! the request and its reply here; validating a request in `request`, the
+//! browser session and login with backoff in `session`, consent and issuing
+//! the code or (implicit) token in `consent`.
 //!
 //! A request is validated from scratch at every step (the first GET, the login
 //! form, the consent form), so nothing but the session lives on the server

@@ -4,8 +4,8 @@
 //! regeneration only; disabling is checked live on every token.
 //!
 //! Registering, listing, reading and changing here; who may reach a client and
-//! with which scopes in [`rules`]; enabling, new secrets and deletion in
-//! [`lifecycle`]; the built-in Swagger UI client in [`swagger_ui`].
+//! with which scopes in `rules`; enabling, new secrets and deletion in
+//! `lifecycle`; the built-in Swagger UI client in `swagger_ui`.
 
 mod lifecycle;
 mod rules;
