@@ -27,3 +27,6 @@ pub mod seed;
 pub mod token;
 pub mod usage;
 pub mod users;
+
+#[cfg(test)]
+pub(crate) mod testing;

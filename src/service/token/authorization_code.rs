@@ -95,3 +95,119 @@ pub(super) async fn redeem(
     }
     Ok(issued)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::oauth::OAuthErrorCode as Code;
+    use crate::service::testing::{oauth_code, Fixture, REDIRECT_URI};
+
+    const CODE_AND_REFRESH: &[GrantType] = &[GrantType::AuthorizationCode, GrantType::RefreshToken];
+    const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+    #[tokio::test]
+    async fn a_code_is_spent_once_and_its_replay_revokes_what_it_issued() {
+        let f = Fixture::new().await;
+        let client = f.client("web", false, CODE_AND_REFRESH, &["read"]).await;
+        let code = f.code(&client, &["read"], None).await;
+        let issued = redeem(&f.state, &client, &code, Some(REDIRECT_URI), None)
+            .await
+            .unwrap();
+        assert_eq!(issued.scopes.to_string(), "read");
+        assert!(
+            issued.refresh_token.is_some(),
+            "the client has refresh_token"
+        );
+        assert!(access_token::check(&f.state, issued.token.expose())
+            .unwrap()
+            .is_some());
+        let again = redeem(&f.state, &client, &code, Some(REDIRECT_URI), None).await;
+        assert_eq!(oauth_code(again.unwrap_err()), Code::InvalidGrant);
+        assert!(
+            access_token::check(&f.state, issued.token.expose())
+                .unwrap()
+                .is_none(),
+            "the replay revoked the token issued from the code"
+        );
+    }
+
+    #[tokio::test]
+    async fn pkce_redirect_uri_client_and_expiry_are_enforced() {
+        let f = Fixture::new().await;
+        let client = f.client("web", false, CODE_AND_REFRESH, &["read"]).await;
+        let other = f.client("other", false, CODE_AND_REFRESH, &["read"]).await;
+        let challenge = crate::domain::pkce::s256(VERIFIER);
+        let bad = |r: Result<IssuedToken>| oauth_code(r.unwrap_err());
+
+        let code = f.code(&client, &["read"], Some(&challenge)).await;
+        assert_eq!(
+            bad(redeem(&f.state, &client, &code, Some(REDIRECT_URI), None).await),
+            Code::InvalidGrant
+        );
+        let code = f.code(&client, &["read"], Some(&challenge)).await;
+        assert_eq!(
+            bad(redeem(
+                &f.state,
+                &client,
+                &code,
+                Some(REDIRECT_URI),
+                Some("x".repeat(43).as_str())
+            )
+            .await),
+            Code::InvalidGrant
+        );
+        let code = f.code(&client, &["read"], Some(&challenge)).await;
+        assert!(
+            redeem(&f.state, &client, &code, Some(REDIRECT_URI), Some(VERIFIER))
+                .await
+                .is_ok()
+        );
+
+        let code = f.code(&client, &["read"], None).await;
+        assert_eq!(
+            bad(redeem(
+                &f.state,
+                &client,
+                &code,
+                Some("https://app.example/other"),
+                None
+            )
+            .await),
+            Code::InvalidGrant
+        );
+        let code = f.code(&client, &["read"], None).await;
+        assert_eq!(
+            bad(redeem(&f.state, &client, &code, None, None).await),
+            Code::InvalidGrant
+        );
+        let code = f.code(&client, &["read"], None).await;
+        assert_eq!(
+            bad(redeem(&f.state, &other, &code, Some(REDIRECT_URI), None).await),
+            Code::InvalidGrant
+        );
+        let code = f.code(&client, &["read"], None).await;
+        f.clock.advance(600);
+        assert_eq!(
+            bad(redeem(&f.state, &client, &code, Some(REDIRECT_URI), None).await),
+            Code::InvalidGrant
+        );
+        assert_eq!(
+            bad(redeem(&f.state, &client, "lk_ac_short", Some(REDIRECT_URI), None).await),
+            Code::InvalidGrant
+        );
+    }
+
+    #[tokio::test]
+    async fn tokens_carry_only_scopes_the_client_still_has() {
+        let f = Fixture::new().await;
+        let client = f
+            .client("web", false, &[GrantType::AuthorizationCode], &["read"])
+            .await;
+        let code = f.code(&client, &["read", "write"], None).await;
+        let issued = redeem(&f.state, &client, &code, Some(REDIRECT_URI), None)
+            .await
+            .unwrap();
+        assert_eq!(issued.scopes.to_string(), "read");
+        assert!(issued.refresh_token.is_none(), "no refresh_token grant");
+    }
+}

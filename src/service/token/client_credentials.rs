@@ -34,3 +34,53 @@ pub(super) fn issue(
     }
     access_token::issue(state, client, owner.id.as_str(), scopes, None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::client::GrantType;
+    use crate::service::testing::{oauth_code, Fixture, USER_ID};
+
+    const CC: &[GrantType] = &[GrantType::ClientCredentials];
+
+    #[tokio::test]
+    async fn the_token_acts_as_the_owner_with_the_requested_subset() {
+        let f = Fixture::new().await;
+        let client = f.client("cc", false, CC, &["read", "write"]).await;
+        let all = issue(&f.state, &client, None).unwrap();
+        assert_eq!(all.scopes.to_string(), "read write");
+        assert!(all.refresh_token.is_none());
+        let some = issue(&f.state, &client, ScopeSet::parse("write").ok()).unwrap();
+        assert_eq!(some.scopes.to_string(), "write");
+        let active = access_token::check(&f.state, some.token.expose())
+            .unwrap()
+            .unwrap();
+        assert_eq!(active.user.id.as_str(), USER_ID);
+        assert_eq!(active.claims.client_id, "cc");
+    }
+
+    #[tokio::test]
+    async fn widening_public_clients_and_disabled_owners_are_refused() {
+        let f = Fixture::new().await;
+        let client = f.client("cc", false, CC, &["read"]).await;
+        let err = issue(&f.state, &client, ScopeSet::parse("read admin").ok()).unwrap_err();
+        assert_eq!(oauth_code(err), Code::InvalidScope);
+        let public = f.client("pub", true, CC, &["read"]).await;
+        assert_eq!(
+            oauth_code(issue(&f.state, &public, None).unwrap_err()),
+            Code::UnauthorizedClient
+        );
+        let mut owner = f.state.store.users().get(USER_ID).unwrap().unwrap();
+        owner.disabled = true;
+        f.state.store.users().replace(&owner).await.unwrap();
+        assert_eq!(
+            oauth_code(issue(&f.state, &client, None).unwrap_err()),
+            Code::InvalidGrant
+        );
+        f.state.store.users().delete(USER_ID).await.unwrap();
+        assert_eq!(
+            oauth_code(issue(&f.state, &client, None).unwrap_err()),
+            Code::InvalidClient
+        );
+    }
+}

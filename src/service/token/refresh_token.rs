@@ -218,3 +218,84 @@ pub(super) async fn refresh(
     issued.refresh_token = Some(Redacted::new(secret));
     Ok(issued)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::client::GrantType;
+    use crate::domain::oauth::OAuthErrorCode as Code;
+    use crate::service::testing::{oauth_code, Fixture, USER_ID};
+
+    const REFRESH: &[GrantType] = &[GrantType::AuthorizationCode, GrantType::RefreshToken];
+
+    async fn started(f: &Fixture, client: &Client, scopes: &str) -> String {
+        let granted = ScopeSet::parse(scopes).unwrap();
+        start(&f.state, &[5; 16], client, USER_ID, &granted)
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    #[tokio::test]
+    async fn every_use_rotates_and_a_spent_token_revokes_the_family() {
+        let f = Fixture::new().await;
+        let client = f.client("app", true, REFRESH, &["read", "write"]).await;
+        let first = started(&f, &client, "read write").await;
+        let next = refresh(&f.state, &client, &first, None).await.unwrap();
+        let second = next.refresh_token.clone().unwrap().into_inner();
+        assert_ne!(first, second);
+        assert_eq!(next.scopes.to_string(), "read write");
+        assert!(live(&f.state, &first).unwrap().is_none(), "spent");
+        assert!(live(&f.state, &second).unwrap().is_some());
+        let replay = refresh(&f.state, &client, &first, None).await;
+        assert_eq!(oauth_code(replay.unwrap_err()), Code::InvalidGrant);
+        assert!(live(&f.state, &second).unwrap().is_none(), "family revoked");
+        assert!(access_token::check(&f.state, next.token.expose())
+            .unwrap()
+            .is_none());
+    }
+
+    #[tokio::test]
+    async fn scopes_narrow_never_widen_and_follow_the_client() {
+        let f = Fixture::new().await;
+        let client = f.client("app", true, REFRESH, &["read", "write"]).await;
+        let token = started(&f, &client, "read write").await;
+        let wide = refresh(&f.state, &client, &token, ScopeSet::parse("admin").ok()).await;
+        assert_eq!(oauth_code(wide.unwrap_err()), Code::InvalidScope);
+        let narrow = refresh(&f.state, &client, &token, ScopeSet::parse("read").ok())
+            .await
+            .unwrap();
+        assert_eq!(narrow.scopes.to_string(), "read");
+        // The successor keeps the whole grant: narrowing is per access token.
+        let successor = narrow.refresh_token.unwrap().into_inner();
+        let (view, _) = live(&f.state, &successor).unwrap().unwrap();
+        assert_eq!(view.scopes.to_string(), "read write");
+        // A client that lost a scope gets tokens without it.
+        let fewer = f.client("fewer", true, REFRESH, &["write"]).await;
+        let token = started(&f, &fewer, "read write").await;
+        let issued = refresh(&f.state, &fewer, &token, None).await.unwrap();
+        assert_eq!(issued.scopes.to_string(), "write");
+    }
+
+    #[tokio::test]
+    async fn expired_foreign_and_malformed_tokens_are_dead() {
+        let f = Fixture::new().await;
+        let client = f.client("app", true, REFRESH, &["read"]).await;
+        let other = f.client("other", true, REFRESH, &["read"]).await;
+        let token = started(&f, &client, "read").await;
+        let foreign = refresh(&f.state, &other, &token, None).await;
+        assert_eq!(oauth_code(foreign.unwrap_err()), Code::InvalidGrant);
+        assert!(
+            live(&f.state, &token).unwrap().is_some(),
+            "not spent by a foreign client"
+        );
+        for bad in ["lk_rt_", "lk_at_x", &format!("{token}x")] {
+            let r = refresh(&f.state, &client, bad, None).await;
+            assert_eq!(oauth_code(r.unwrap_err()), Code::InvalidGrant, "{bad}");
+        }
+        f.clock.advance(f.state.config.refresh_token_ttl);
+        assert!(live(&f.state, &token).unwrap().is_none());
+        let expired = refresh(&f.state, &client, &token, None).await;
+        assert_eq!(oauth_code(expired.unwrap_err()), Code::InvalidGrant);
+    }
+}
