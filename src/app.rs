@@ -39,6 +39,8 @@ pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/openapi.json", spec_json)
         .at("/openapi.yaml", spec_yaml)
         .at("/oauth/authorize", get(pages::authorize::authorize))
+        // Image Relay's guide names the authorization endpoint so, too.
+        .at("/oauth/authorization", get(pages::authorize::authorize))
         .at("/oauth/authorize/login", post(pages::login::login))
         .at("/oauth/authorize/consent", post(pages::consent::consent))
         .at("/oauth/logout", get(pages::logout::logout))
@@ -82,7 +84,10 @@ fn is_gated(path: &str) -> bool {
 
 /// The browser's pages (HTML answers).
 fn is_page(path: &str) -> bool {
-    path == "/oauth/logout" || path == "/oauth/authorize" || path.starts_with("/oauth/authorize/")
+    matches!(
+        path,
+        "/oauth/logout" | "/oauth/authorize" | "/oauth/authorization"
+    ) || path.starts_with("/oauth/authorize/")
 }
 
 /// Refuses bodies over `limit` with 413: at once when `Content-Length` says so,

@@ -1,5 +1,7 @@
-//! `latchkey healthcheck`: a minimal HTTP/1.1 GET of `/health`, so Docker's
-//! HEALTHCHECK works in an image without curl.
+//! `latchkey healthcheck`: a minimal HTTP/1.1 GET of `/ready`, so Docker's
+//! HEALTHCHECK works in an image without curl, and a compose file's
+//! `condition: service_healthy` releases a test suite only once the bootstrap
+//! admin exists and the API answers (`/health` is 200 before that).
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
@@ -7,7 +9,7 @@ use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Whether the server listening on `bind` answers `GET /health` with 200.
+/// Whether the server listening on `bind` answers `GET /ready` with 200.
 pub fn check(bind: SocketAddr) -> Result<(), String> {
     let target = reachable(bind);
     let mut stream = TcpStream::connect_timeout(&target, TIMEOUT)
@@ -18,7 +20,7 @@ pub fn check(bind: SocketAddr) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     write!(
         stream,
-        "GET /health HTTP/1.1\r\nHost: {target}\r\nConnection: close\r\n\r\n"
+        "GET /ready HTTP/1.1\r\nHost: {target}\r\nConnection: close\r\n\r\n"
     )
     .map_err(|e| format!("cannot send to {target}: {e}"))?;
     let mut head = [0u8; 64];
@@ -31,7 +33,7 @@ pub fn check(bind: SocketAddr) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{target}/health answered {:?}",
+            "{target}/ready answered {:?}",
             line.lines().next().unwrap_or("")
         ))
     }

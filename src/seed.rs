@@ -39,7 +39,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::domain::{api_key, client, scope, user};
+use crate::domain::{api_key, client, jwt, scope, user};
 use crate::secret::Kind;
 
 /// The shortest random part accepted in a seeded client secret.
@@ -52,6 +52,7 @@ pub struct Seed {
     pub scopes: Vec<SeedScope>,
     pub clients: Vec<SeedClient>,
     pub api_keys: Vec<SeedKey>,
+    pub signing_keys: Vec<SigningKeySeed>,
 }
 
 #[derive(Clone, Deserialize)]
@@ -101,6 +102,8 @@ pub struct SeedClient {
     pub skip_consent: bool,
     #[serde(default)]
     pub allow_plain_pkce: bool,
+    #[serde(default)]
+    pub id_token_signed_response_alg: Option<String>,
     #[serde(default = "enabled")]
     pub enabled: bool,
 }
@@ -115,6 +118,23 @@ pub struct SeedKey {
     pub scopes: Vec<String>,
     #[serde(default = "enabled")]
     pub enabled: bool,
+}
+
+/// A fixed JWT signing key, so a test suite can pin `kid` and key material:
+/// it becomes the active key of its algorithm.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedSigningKey {
+    pub kid: String,
+    pub alg: String,
+    pub private_key_pem: String,
+}
+
+/// A checked seed signing key.
+#[derive(Clone)]
+pub struct SigningKeySeed {
+    pub kid: String,
+    pub key: jwt::PrivateKey,
 }
 
 impl std::fmt::Debug for Seed {
@@ -145,6 +165,8 @@ struct File {
     clients: Vec<Spanned<SeedClient>>,
     #[serde(default)]
     api_keys: Vec<Spanned<SeedKey>>,
+    #[serde(default)]
+    signing_keys: Vec<Spanned<SeedSigningKey>>,
 }
 
 /// Reads and checks a seed file.
@@ -241,6 +263,14 @@ pub fn parse(text: &str) -> Result<Seed, String> {
         for s in c.scopes.iter().flatten() {
             scope::check_name(s).map_err(|m| err("scopes", m))?;
         }
+        if let Some(a) = &c.id_token_signed_response_alg {
+            if jwt::Alg::parse(a).is_none() {
+                return Err(err(
+                    "id_token_signed_response_alg",
+                    format!("{a:?}: use RS256, ES256 or EdDSA"),
+                ));
+            }
+        }
         seed.clients.push(c);
     }
     let mut secrets: Vec<String> = Vec::new();
@@ -272,6 +302,41 @@ pub fn parse(text: &str) -> Result<Seed, String> {
             scope::check_name(s).map_err(|m| err("scopes", m))?;
         }
         seed.api_keys.push(k);
+    }
+    let mut kids: Vec<String> = Vec::new();
+    let mut algs: Vec<String> = Vec::new();
+    for k in file.signing_keys {
+        let at = line(k.span());
+        let k = k.into_inner();
+        let err = |field: &str, m: String| format!("line {at}: [[signing_keys]] {field}: {m}");
+        if k.kid.is_empty()
+            || k.kid.len() > 128
+            || !k
+                .kid
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+        {
+            return Err(err(
+                "kid",
+                "use 1–128 letters, digits, '-', '.', '_' or '~'".into(),
+            ));
+        }
+        if kids.contains(&k.kid) {
+            return Err(err("kid", format!("{:?} is listed twice", k.kid)));
+        }
+        let alg = jwt::Alg::parse(&k.alg)
+            .ok_or_else(|| err("alg", format!("{:?}: use RS256, ES256 or EdDSA", k.alg)))?;
+        if algs.contains(&k.alg) {
+            return Err(err(
+                "alg",
+                format!("{} is listed twice: one active key per algorithm", k.alg),
+            ));
+        }
+        let key = jwt::PrivateKey::from_pkcs8_pem(alg, &k.private_key_pem)
+            .map_err(|m| err("private_key_pem", m))?;
+        kids.push(k.kid.clone());
+        algs.push(k.alg.clone());
+        seed.signing_keys.push(SigningKeySeed { kid: k.kid, key });
     }
     Ok(seed)
 }
@@ -306,16 +371,61 @@ fn line_of(text: &str, offset: usize) -> usize {
 /// toml's message plus, when it has a span, the line (its own text already
 /// names the line for syntax errors).
 fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
-    let message = e.message().to_owned();
-    match e.span() {
-        Some(span) => format!("line {}: {message}", line_of(text, span.start)),
-        None => message,
+    let message = reword_type_error(e.message());
+    let Some(span) = e.span() else {
+        return message;
+    };
+    let line = line_of(text, span.start);
+    // Name the section and the field the value belongs to, when the span is a
+    // `key = value` line: `line 10: [[users]] username: expected a string, …`.
+    let lines: Vec<&str> = text.lines().collect();
+    let here = lines.get(line.saturating_sub(1)).copied().unwrap_or("");
+    let key = here
+        .split_once('=')
+        .map(|(k, _)| k.trim())
+        .filter(|k| !k.is_empty() && !k.starts_with('['));
+    let section = lines[..line.saturating_sub(1).min(lines.len())]
+        .iter()
+        .rev()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with('['));
+    match (section, key) {
+        (Some(section), Some(key)) => format!("line {line}: {section} {key}: {message}"),
+        (None, Some(key)) => format!("line {line}: {key}: {message}"),
+        _ => format!("line {line}: {message}"),
     }
+}
+
+/// serde's "invalid type: integer `1`, expected a string" as "expected a
+/// string, found an integer".
+fn reword_type_error(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("invalid type: ") else {
+        return message.to_owned();
+    };
+    let Some((found, expected)) = rest.split_once(", expected ") else {
+        return message.to_owned();
+    };
+    let found = found.split(" `").next().unwrap_or(found).trim();
+    let article = if found.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("expected {}, found {article} {found}", expected.trim())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wrongly_typed_field_is_named_with_its_line() {
+        let err = parse("[[users]]\nusername = 1\npassword = \"alice-password\"\n").unwrap_err();
+        assert_eq!(
+            err,
+            "line 2: [[users]] username: expected a string, found an integer"
+        );
+    }
 
     const GOOD: &str = r#"
 [[users]]

@@ -48,6 +48,11 @@ pub async fn run(
                     Ok(n) => tracing::debug!(removed = n, "swept expired revocations"),
                     Err(e) => tracing::warn!(error = %e, "could not sweep the revocation list"),
                 }
+                match crate::service::signing_keys::sweep(&state).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(removed = n, "retired signing keys left the JWKS"),
+                    Err(e) => tracing::warn!(error = %e, "could not sweep retired signing keys"),
+                }
                 match state.store.grants().sweep(state.clock.now().unix()) {
                     Ok(0) => {}
                     Ok(n) => tracing::debug!(
@@ -59,10 +64,29 @@ pub async fn run(
             }
         })
     };
+    // Signing keys missing on first start are made in the background (an
+    // RSA key takes a while); a request that needs one waits for it.
+    let keys = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            // After bootstrap, so a seeded key is in place before any is made.
+            for _ in 0..30_000 {
+                if state.is_ready() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            if let Err(e) = crate::service::signing_keys::ensure(&state).await {
+                tracing::error!(error = %e, "could not make the signing keys");
+            }
+        })
+    };
     let app = crate::app::build(state);
     let result = Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(app, shutdown, Some(GRACE))
         .await;
+    keys.abort();
+    let _ = keys.await;
     sweeper.abort();
     // Awaited so its clone of the state (and of the store) is gone before close.
     let _ = sweeper.await;

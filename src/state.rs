@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::domain::token::TokenKey;
 use crate::secret::random_bytes;
 use crate::service::auth_cache::AuthCache;
+use crate::service::keyring::Keyring;
 use crate::service::login_cache::LoginCache;
 use crate::service::login_throttle::LoginThrottle;
 use crate::service::passwords::Passwords;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub usage: Arc<Usage>,
     /// The MAC key of access tokens (made on first start, kept in the store).
     pub token_key: Arc<TokenKey>,
+    /// The JWT signing keys (made on first start, kept in the store).
+    pub keyring: Arc<Keyring>,
     /// The revocation list, mirrored in memory.
     pub revocations: Arc<RevocationList>,
     /// The key of the login and consent forms' CSRF tokens (kept in the store).
@@ -49,6 +52,7 @@ impl AppState {
         let revocations = RevocationList::load(&store)?;
         let form_key = store.server_secret("form_csrf", random_bytes())?;
         let auth_cache = Arc::new(AuthCache::new(store.generation()));
+        let keyring = Arc::new(Keyring::load(&store)?);
         Ok(AppState {
             form_key: Arc::new(form_key),
             login_throttle: Arc::default(),
@@ -60,6 +64,7 @@ impl AppState {
             passwords: Passwords::new()?,
             login_cache: Arc::new(LoginCache::new()),
             auth_cache,
+            keyring,
             usage: Arc::default(),
             user_writes: Arc::default(),
             client_writes: Arc::default(),

@@ -38,6 +38,8 @@ pub struct ClientView {
     pub skip_consent: bool,
     /// PKCE `plain` is accepted at the authorization endpoint (else only `S256`).
     pub allow_plain_pkce: bool,
+    /// How its id_tokens are signed: `RS256`, `ES256` or `EdDSA`.
+    pub id_token_signed_response_alg: String,
     /// The user who owns the client; client_credentials tokens act as this user.
     pub owner_id: String,
     /// RFC 3339.
@@ -63,6 +65,7 @@ impl From<Client> for ClientView {
             enabled: c.enabled,
             skip_consent: c.skip_consent,
             allow_plain_pkce: c.allow_plain_pkce,
+            id_token_signed_response_alg: c.id_token_alg.as_str().to_owned(),
             owner_id: c.owner_id,
             created_at: c.created_at.to_rfc3339(),
             updated_at: c.updated_at.to_rfc3339(),
@@ -98,6 +101,9 @@ impl ClientCredentials {
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
 pub struct CreateClient {
+    /// Your own client id (3–128 letters, digits, `-`, `.`, `_`, `~`); without
+    /// one, a `cli_…` id is generated. A taken id is 409 `client_id_taken`.
+    pub client_id: Option<String>,
     /// What the application is called, 1–100 characters.
     pub name: String,
     /// `confidential` (a web app with a secret) or `public` (an installed app, no secret).
@@ -120,6 +126,8 @@ pub struct CreateClient {
     pub skip_consent: Option<bool>,
     /// Accept PKCE `plain` (else only `S256`). Default false.
     pub allow_plain_pkce: Option<bool>,
+    /// How its id_tokens are signed: `RS256` (default), `ES256` or `EdDSA`.
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 #[derive(Debug, Object)]
@@ -133,6 +141,8 @@ pub struct UpdateClient {
     pub access_token_ttl_seconds: MaybeUndefined<i64>,
     pub skip_consent: Option<bool>,
     pub allow_plain_pkce: Option<bool>,
+    /// How its id_tokens are signed: `RS256` (default), `ES256` or `EdDSA`.
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 #[derive(Debug, Object)]
@@ -187,6 +197,8 @@ impl ClientsApi {
                 access_token_ttl_seconds: b.access_token_ttl_seconds,
                 skip_consent: b.skip_consent.unwrap_or(false),
                 allow_plain_pkce: b.allow_plain_pkce.unwrap_or(false),
+                client_id: b.client_id,
+                id_token_signed_response_alg: b.id_token_signed_response_alg,
             },
         )
         .await?;
@@ -272,6 +284,7 @@ impl ClientsApi {
             },
             skip_consent: b.skip_consent,
             allow_plain_pkce: b.allow_plain_pkce,
+            id_token_signed_response_alg: b.id_token_signed_response_alg,
         };
         Ok(Json(
             clients::update(&state, &auth.principal, &client_id.0, change)

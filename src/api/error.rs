@@ -77,6 +77,8 @@ statuses! {
     Readiness = [503];
     /// The token endpoint (RFC 6749 §5.2 errors; `invalid_client` is 401).
     TokenEndpoint = [400, 401, 413, 503];
+    /// UserInfo: 401 without a valid token, 403 without `openid`.
+    UserInfoEndpoint = [400, 401, 403, 413, 503];
     /// Introspection and revocation: also 403 for a user credential without
     /// the admin scope they need.
     GuardedOAuthEndpoint = [400, 401, 403, 413, 503];

@@ -17,6 +17,7 @@ mod links;
 pub mod oauth;
 pub mod pages;
 mod scopes;
+mod signing_keys;
 mod users;
 
 use poem_openapi::{OpenApiService, Tags};
@@ -33,8 +34,11 @@ pub enum ApiTags {
     Scopes,
     /// OAuth clients (applications): registered, scoped, disabled, deleted.
     Clients,
-    /// OAuth 2.0 protocol endpoints: token, introspection, revocation, metadata.
+    /// OAuth 2.0 and OpenID Connect protocol endpoints: token, introspection,
+    /// revocation, userinfo, JWKS, metadata and discovery.
     OAuth,
+    /// The JWT signing keys: listed and rotated (admins).
+    SigningKeys,
 }
 
 /// Every `#[OpenApi]` struct, one per area, in the order the spec lists them.
@@ -48,6 +52,9 @@ type Apis = (
     oauth::introspect::IntrospectApi,
     oauth::revoke::RevokeApi,
     oauth::metadata::MetadataApi,
+    oauth::jwks::JwksApi,
+    oauth::userinfo::UserInfoApi,
+    signing_keys::SigningKeysApi,
 );
 
 /// The whole API as one poem-openapi service; used by the server, by

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+use super::jwt::Alg;
 use super::redirect_uri::{RedirectUri, UriKind};
 use super::scope::ScopeSet;
 use super::time::Timestamp;
@@ -84,6 +85,8 @@ pub struct Client {
     pub skip_consent: bool,
     /// PKCE `plain` is accepted (else only `S256`).
     pub allow_plain_pkce: bool,
+    /// How its id_tokens are signed (`id_token_signed_response_alg`).
+    pub id_token_alg: Alg,
     /// blake3 of the current secret; `None` for public clients.
     pub secret_hash: Option<Vec<u8>>,
     /// Carried by every token and grant; a new epoch revokes all earlier ones.

@@ -8,6 +8,7 @@ pub mod access;
 pub mod api_key;
 pub mod client;
 pub mod credential;
+pub mod jwt;
 pub mod oauth;
 pub mod pkce;
 pub mod redirect_uri;

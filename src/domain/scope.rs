@@ -18,6 +18,12 @@ pub fn check_name(name: &str) -> Result<(), String> {
             "scope name is longer than {MAX_NAME_LEN} characters"
         ));
     }
+    if name.contains(',') {
+        return Err(format!(
+            "scope {:?} contains ','; a comma separates scopes in requests (as some clients send them)",
+            name.chars().take(MAX_NAME_LEN).collect::<String>()
+        ));
+    }
     if let Some(c) = name
         .chars()
         .find(|&c| !matches!(c, '\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e'))
@@ -71,11 +77,12 @@ impl ScopeSet {
         set
     }
 
-    /// Parses the wire form: tokens separated by spaces, each a valid name, at most
+    /// Parses the wire form: tokens separated by spaces or commas, each a valid name, at most
     /// [`MAX_SCOPE_TOKENS`]. Repeats are dropped; blank means empty.
     pub fn parse(raw: &str) -> Result<ScopeSet, String> {
         let mut set = ScopeSet::default();
-        for token in raw.split(' ').filter(|t| !t.is_empty()) {
+        // Space-separated (RFC 6749 §3.3); commas too, as IriSync's guide sends them.
+        for token in raw.split([' ', ',']).filter(|t| !t.is_empty()) {
             if set.0.len() >= MAX_SCOPE_TOKENS {
                 return Err(format!("at most {MAX_SCOPE_TOKENS} scopes per request"));
             }
@@ -281,6 +288,12 @@ mod tests {
     #[test]
     fn scope_sets_parse_compare_and_print_the_wire_form() {
         let set = ScopeSet::parse("read  write read").unwrap();
+        assert_eq!(
+            ScopeSet::parse("read,write, read").unwrap(),
+            set,
+            "commas separate too"
+        );
+        assert!(check_name("a,b").is_err());
         assert_eq!(set.to_string(), "read write");
         assert_eq!(set.len(), 2);
         assert!(ScopeSet::parse("  ").unwrap().is_empty());

@@ -21,6 +21,8 @@ pub struct IssuedToken {
     pub scopes: ScopeSet,
     /// `lk_rt_…`, for grants that come with one.
     pub refresh_token: Option<Redacted<String>>,
+    /// For OpenID Connect grants (`openid` granted).
+    pub id_token: Option<String>,
 }
 
 /// Issues an access token for `client` acting as `user_id` with `scopes`.
@@ -50,6 +52,7 @@ pub fn issue(
         expires_in: ttl,
         scopes: claims.scopes,
         refresh_token: None,
+        id_token: None,
     })
 }
 

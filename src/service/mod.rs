@@ -15,7 +15,9 @@ pub mod bootstrap;
 pub mod client_auth;
 pub mod clients;
 pub mod health;
+pub mod id_token;
 pub mod introspection;
+pub mod keyring;
 pub mod live;
 pub mod login_cache;
 pub mod login_throttle;
@@ -24,8 +26,10 @@ pub mod revocation;
 pub mod revocation_list;
 pub mod scopes;
 pub mod seed;
+pub mod signing_keys;
 pub mod token;
 pub mod usage;
+pub mod userinfo;
 pub mod users;
 
 #[cfg(test)]

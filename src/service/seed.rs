@@ -131,6 +131,7 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
             updated_at: now,
             skip_consent: c.skip_consent,
             allow_plain_pkce: c.allow_plain_pkce,
+            id_token_alg: c.id_token_signed_response_alg.clone(),
         };
         let clients = state.store.clients();
         match clients.get(&c.client_id)? {
@@ -234,6 +235,9 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
                 keys.insert(&record).await?;
             }
         }
+    }
+    for k in &seed.signing_keys {
+        crate::service::signing_keys::install(state, &k.kid, k.key.clone()).await?;
     }
     Ok(())
 }

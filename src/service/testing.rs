@@ -69,6 +69,7 @@ impl Fixture {
             updated_at: START.0,
             skip_consent: false,
             allow_plain_pkce: false,
+            id_token_alg: None,
         };
         self.state
             .store
@@ -105,6 +106,8 @@ impl Fixture {
             created_at: now.0,
             expires_at: now.0 + 600,
             used: false,
+            auth_time: now.0,
+            sid: None,
         };
         self.state
             .store

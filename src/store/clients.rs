@@ -40,15 +40,18 @@ pub struct ClientRecord {
     pub skip_consent: bool,
     /// PKCE `plain` is accepted (else only `S256`).
     pub allow_plain_pkce: bool,
+    /// `RS256`, `ES256` or `EdDSA`; `None`: `RS256`.
+    pub id_token_alg: Option<String>,
 }
 
 impl Record for ClientRecord {
-    const VERSION: u8 = 2;
+    const VERSION: u8 = 3;
     const KIND: &'static str = "client";
 
     fn decode_older(version: u8, body: &[u8]) -> Result<Self, codec::CodecError> {
         match version {
             1 => Ok(codec::decode_shape::<ClientRecordV1>(Self::KIND, body)?.into()),
+            2 => Ok(codec::decode_shape::<ClientRecordV2>(Self::KIND, body)?.into()),
             found => Err(codec::CodecError::Version {
                 kind: Self::KIND,
                 found,
@@ -94,6 +97,50 @@ impl From<ClientRecordV1> for ClientRecord {
             updated_at: v.updated_at,
             skip_consent: false,
             allow_plain_pkce: false,
+            id_token_alg: None,
+        }
+    }
+}
+
+/// Version 2, before OIDC's signing settings.
+#[derive(Deserialize)]
+struct ClientRecordV2 {
+    client_id: String,
+    owner_id: String,
+    name: String,
+    client_type: String,
+    redirect_uris: Vec<String>,
+    grant_types: Vec<String>,
+    scopes: Vec<String>,
+    access_token_ttl_seconds: Option<i64>,
+    enabled: bool,
+    secret_hash: Option<Vec<u8>>,
+    token_epoch: u64,
+    created_at: i64,
+    updated_at: i64,
+    skip_consent: bool,
+    allow_plain_pkce: bool,
+}
+
+impl From<ClientRecordV2> for ClientRecord {
+    fn from(v: ClientRecordV2) -> ClientRecord {
+        ClientRecord {
+            client_id: v.client_id,
+            owner_id: v.owner_id,
+            name: v.name,
+            client_type: v.client_type,
+            redirect_uris: v.redirect_uris,
+            grant_types: v.grant_types,
+            scopes: v.scopes,
+            access_token_ttl_seconds: v.access_token_ttl_seconds,
+            enabled: v.enabled,
+            secret_hash: v.secret_hash,
+            token_epoch: v.token_epoch,
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+            skip_consent: v.skip_consent,
+            allow_plain_pkce: v.allow_plain_pkce,
+            id_token_alg: None,
         }
     }
 }
@@ -240,7 +287,19 @@ mod tests {
             updated_at: 0,
             skip_consent: false,
             allow_plain_pkce: false,
+            id_token_alg: None,
         }
+    }
+
+    /// A version 2 record (no OIDC settings) reads with the defaults: its
+    /// layout is version 3's without the trailing `id_token_alg` (`None`, one byte).
+    #[test]
+    fn version_2_records_are_upgraded() {
+        let current = client("c2", "u1");
+        let v3 = codec::encode(&current).unwrap();
+        let mut v2 = vec![2u8];
+        v2.extend_from_slice(&v3[1..v3.len() - 1]);
+        assert_eq!(codec::decode::<ClientRecord>(&v2).unwrap(), current);
     }
 
     /// A client stored by the previous version still reads.

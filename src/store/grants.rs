@@ -32,11 +32,63 @@ pub struct CodeRecord {
     pub expires_at: i64,
     /// Redeemed once already.
     pub used: bool,
+    /// When the user signed in (OIDC `auth_time`).
+    pub auth_time: i64,
+    /// The browser session's public id (OIDC `sid`).
+    pub sid: Option<String>,
 }
 
 impl Record for CodeRecord {
-    const VERSION: u8 = 1;
+    const VERSION: u8 = 2;
     const KIND: &'static str = "authorization code";
+
+    fn decode_older(version: u8, body: &[u8]) -> Result<Self, codec::CodecError> {
+        match version {
+            1 => {
+                let v1: CodeRecordV1 = codec::decode_shape(Self::KIND, body)?;
+                Ok(CodeRecord {
+                    auth_time: v1.created_at,
+                    sid: None,
+                    client_id: v1.client_id,
+                    user_id: v1.user_id,
+                    redirect_uri: v1.redirect_uri,
+                    redirect_uri_given: v1.redirect_uri_given,
+                    scopes: v1.scopes,
+                    code_challenge: v1.code_challenge,
+                    code_challenge_method: v1.code_challenge_method,
+                    nonce: v1.nonce,
+                    family: v1.family,
+                    client_epoch: v1.client_epoch,
+                    created_at: v1.created_at,
+                    expires_at: v1.expires_at,
+                    used: v1.used,
+                })
+            }
+            found => Err(codec::CodecError::Version {
+                kind: Self::KIND,
+                found,
+                expected: Self::VERSION,
+            }),
+        }
+    }
+}
+
+/// Version 1, before OIDC's `auth_time` and `sid` were kept.
+#[derive(Deserialize)]
+struct CodeRecordV1 {
+    client_id: String,
+    user_id: String,
+    redirect_uri: String,
+    redirect_uri_given: bool,
+    scopes: Vec<String>,
+    code_challenge: Option<String>,
+    code_challenge_method: Option<String>,
+    nonce: Option<String>,
+    family: Vec<u8>,
+    client_epoch: u64,
+    created_at: i64,
+    expires_at: i64,
+    used: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,11 +103,53 @@ pub struct RefreshRecord {
     pub expires_at: i64,
     /// Already exchanged for a successor: presenting it again is reuse.
     pub rotated: bool,
+    /// When the user signed in (OIDC `auth_time`, kept across rotations).
+    pub auth_time: i64,
+    /// The browser session's public id (OIDC `sid`).
+    pub sid: Option<String>,
 }
 
 impl Record for RefreshRecord {
-    const VERSION: u8 = 1;
+    const VERSION: u8 = 2;
     const KIND: &'static str = "refresh token";
+
+    fn decode_older(version: u8, body: &[u8]) -> Result<Self, codec::CodecError> {
+        match version {
+            1 => {
+                let v1: RefreshRecordV1 = codec::decode_shape(Self::KIND, body)?;
+                Ok(RefreshRecord {
+                    auth_time: v1.created_at,
+                    sid: None,
+                    family: v1.family,
+                    client_id: v1.client_id,
+                    client_epoch: v1.client_epoch,
+                    user_id: v1.user_id,
+                    scopes: v1.scopes,
+                    created_at: v1.created_at,
+                    expires_at: v1.expires_at,
+                    rotated: v1.rotated,
+                })
+            }
+            found => Err(codec::CodecError::Version {
+                kind: Self::KIND,
+                found,
+                expected: Self::VERSION,
+            }),
+        }
+    }
+}
+
+/// Version 1, before OIDC's `auth_time` and `sid` were kept.
+#[derive(Deserialize)]
+struct RefreshRecordV1 {
+    family: Vec<u8>,
+    client_id: String,
+    client_epoch: u64,
+    user_id: String,
+    scopes: Vec<String>,
+    created_at: i64,
+    expires_at: i64,
+    rotated: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -292,14 +386,30 @@ mod tests {
             created_at: 0,
             expires_at,
             rotated: false,
+            auth_time: 0,
+            sid: None,
         }
     }
 
-    #[tokio::test]
-    async fn codes_are_single_use() {
-        let store = Store::open(&Location::Ephemeral, DEFAULT_CACHE_BYTES).unwrap();
-        let g = store.grants();
-        let code = CodeRecord {
+    /// Version 1 codes and refresh tokens (before `auth_time` and `sid`) read
+    /// with `auth_time` = their creation: the layout is version 2's without the
+    /// two trailing fields (0 and `None`, one byte each).
+    #[test]
+    fn version_1_grants_are_upgraded() {
+        let r = refresh(99);
+        let v2 = codec::encode(&r).unwrap();
+        let mut v1 = vec![1u8];
+        v1.extend_from_slice(&v2[1..v2.len() - 2]);
+        assert_eq!(codec::decode::<RefreshRecord>(&v1).unwrap(), r);
+        let c = code();
+        let v2 = codec::encode(&c).unwrap();
+        let mut v1 = vec![1u8];
+        v1.extend_from_slice(&v2[1..v2.len() - 2]);
+        assert_eq!(codec::decode::<CodeRecord>(&v1).unwrap(), c);
+    }
+
+    fn code() -> CodeRecord {
+        CodeRecord {
             client_id: "c".into(),
             user_id: "u".into(),
             redirect_uri: "https://a.example/cb".into(),
@@ -313,7 +423,16 @@ mod tests {
             created_at: 0,
             expires_at: 600,
             used: false,
-        };
+            auth_time: 0,
+            sid: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn codes_are_single_use() {
+        let store = Store::open(&Location::Ephemeral, DEFAULT_CACHE_BYTES).unwrap();
+        let g = store.grants();
+        let code = code();
         g.insert_code(b"h1", &code).await.unwrap();
         assert_eq!(
             g.redeem_code(b"h1").await.unwrap(),

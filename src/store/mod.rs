@@ -14,6 +14,7 @@ mod flusher;
 pub mod grants;
 pub mod revocations;
 pub mod scopes;
+pub mod signing_keys;
 mod tree;
 pub mod users;
 
@@ -28,6 +29,7 @@ pub use clients::{ClientRecord, Clients};
 pub use grants::{CodeRecord, ConsentRecord, Grants, RefreshRecord, SessionRecord, Use};
 pub use revocations::{RevocationRecord, Revocations};
 pub use scopes::{ScopeRecord, Scopes};
+pub use signing_keys::{SigningKeyRecord, SigningKeys};
 pub use users::{UserRecord, Users};
 
 /// sled's page cache. Its 1 GiB default lets a busy server grow to ~100 MB of RSS;
@@ -76,6 +78,7 @@ struct Inner {
     clients: Clients,
     revocations: Revocations,
     grants: Grants,
+    signing_keys: SigningKeys,
     meta: sled::Tree,
     // Field order matters on drop: the flusher's final flush runs before the
     // temporary directory is removed.
@@ -111,6 +114,7 @@ impl Store {
         let clients = Clients::open(&db, changes)?;
         let revocations = Revocations::open(&db, flusher.clone())?;
         let grants = Grants::open(&db, flusher.clone())?;
+        let signing_keys = SigningKeys::open(&db, flusher.clone())?;
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
@@ -120,6 +124,7 @@ impl Store {
                 clients,
                 revocations,
                 grants,
+                signing_keys,
                 meta,
                 flusher,
                 generation,
@@ -148,6 +153,10 @@ impl Store {
 
     pub fn clients(&self) -> &Clients {
         &self.inner.clients
+    }
+
+    pub fn signing_keys(&self) -> &SigningKeys {
+        &self.inner.signing_keys
     }
 
     pub fn revocations(&self) -> &Revocations {

@@ -1,4 +1,6 @@
-//! `GET /.well-known/oauth-authorization-server` (RFC 8414).
+//! `GET /.well-known/oauth-authorization-server` (RFC 8414) and
+//! `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §3):
+//! one document under both names, listing only what this server does.
 
 use poem::web::Data;
 use poem_openapi::payload::Json;
@@ -8,6 +10,7 @@ use crate::api::error::{ApiError, Readiness};
 use crate::api::links::BaseUrl;
 use crate::api::ApiTags;
 use crate::domain::client::GrantType;
+use crate::domain::jwt::Alg;
 use crate::service::scopes;
 use crate::state::AppState;
 
@@ -23,6 +26,8 @@ pub struct ServerMetadata {
     pub token_endpoint: String,
     pub introspection_endpoint: String,
     pub revocation_endpoint: String,
+    pub userinfo_endpoint: String,
+    pub jwks_uri: String,
     pub grant_types_supported: Vec<String>,
     pub response_types_supported: Vec<String>,
     pub response_modes_supported: Vec<String>,
@@ -31,29 +36,26 @@ pub struct ServerMetadata {
     pub introspection_endpoint_auth_methods_supported: Vec<String>,
     pub revocation_endpoint_auth_methods_supported: Vec<String>,
     pub scopes_supported: Vec<String>,
+    pub subject_types_supported: Vec<String>,
+    pub id_token_signing_alg_values_supported: Vec<String>,
+    pub claims_supported: Vec<String>,
+    pub authorization_response_iss_parameter_supported: bool,
+    pub request_parameter_supported: bool,
+    pub request_uri_parameter_supported: bool,
+    pub claims_parameter_supported: bool,
     pub service_documentation: String,
 }
 
-/// The documents clients discover this server by (RFC 8615 well-known URIs).
-#[OpenApi(prefix_path = "/.well-known", tag = "ApiTags::OAuth")]
-impl MetadataApi {
-    /// Authorization server metadata (RFC 8414)
-    #[oai(
-        path = "/oauth-authorization-server",
-        method = "get",
-        operation_id = "serverMetadata"
-    )]
-    async fn metadata(
-        &self,
-        state: Data<&AppState>,
-        BaseUrl(base): BaseUrl,
-    ) -> Result<Json<ServerMetadata>, ApiError<Readiness>> {
-        let scopes = scopes::list(&state)?.into_iter().map(|s| s.name).collect();
-        Ok(Json(ServerMetadata {
+impl ServerMetadata {
+    fn of(base: String, scopes: Vec<String>) -> ServerMetadata {
+        let algs: Vec<String> = Alg::ALL.iter().map(|a| a.as_str().to_owned()).collect();
+        ServerMetadata {
             authorization_endpoint: format!("{base}/oauth/authorize"),
             token_endpoint: format!("{base}/oauth/token"),
             introspection_endpoint: format!("{base}/oauth/introspect"),
             revocation_endpoint: format!("{base}/oauth/revoke"),
+            userinfo_endpoint: format!("{base}/oauth/userinfo"),
+            jwks_uri: format!("{base}/oauth/jwks"),
             grant_types_supported: GrantType::ALL
                 .iter()
                 .map(|g| g.as_str().to_owned())
@@ -76,9 +78,68 @@ impl MetadataApi {
                 "none",
             ]),
             scopes_supported: scopes,
+            subject_types_supported: strings(&["public"]),
+            id_token_signing_alg_values_supported: algs,
+            claims_supported: strings(&[
+                "iss",
+                "sub",
+                "aud",
+                "exp",
+                "iat",
+                "auth_time",
+                "nonce",
+                "azp",
+                "sid",
+                "at_hash",
+                "name",
+                "preferred_username",
+                "updated_at",
+                "email",
+                "email_verified",
+            ]),
+            authorization_response_iss_parameter_supported: true,
+            request_parameter_supported: false,
+            request_uri_parameter_supported: false,
+            claims_parameter_supported: false,
             service_documentation: format!("{base}/docs"),
             issuer: base,
-        }))
+        }
+    }
+}
+
+/// The documents clients discover this server by (RFC 8615 well-known URIs).
+#[OpenApi(prefix_path = "/.well-known", tag = "ApiTags::OAuth")]
+impl MetadataApi {
+    /// Authorization server metadata (RFC 8414)
+    #[oai(
+        path = "/oauth-authorization-server",
+        method = "get",
+        operation_id = "serverMetadata"
+    )]
+    async fn metadata(
+        &self,
+        state: Data<&AppState>,
+        BaseUrl(base): BaseUrl,
+    ) -> Result<Json<ServerMetadata>, ApiError<Readiness>> {
+        let scopes = scopes::list(&state)?.into_iter().map(|s| s.name).collect();
+        Ok(Json(ServerMetadata::of(base, scopes)))
+    }
+
+    /// OpenID Provider configuration (OIDC Discovery 1.0)
+    ///
+    /// The same document as the RFC 8414 metadata; `issuer` is this server.
+    #[oai(
+        path = "/openid-configuration",
+        method = "get",
+        operation_id = "openidConfiguration"
+    )]
+    async fn openid_configuration(
+        &self,
+        state: Data<&AppState>,
+        BaseUrl(base): BaseUrl,
+    ) -> Result<Json<ServerMetadata>, ApiError<Readiness>> {
+        let scopes = scopes::list(&state)?.into_iter().map(|s| s.name).collect();
+        Ok(Json(ServerMetadata::of(base, scopes)))
     }
 }
 

@@ -4,10 +4,12 @@
 //! parameters are read by [`params`], which the authorization pages use too.
 
 pub mod introspect;
+pub mod jwks;
 pub mod metadata;
 pub mod params;
 pub mod revoke;
 pub mod token;
+pub mod userinfo;
 
 use poem::http::header::AUTHORIZATION;
 use poem::http::HeaderValue;

@@ -3,7 +3,8 @@
 //! [`service::revocation`](crate::service::revocation).
 
 use poem::web::Data;
-use poem_openapi::{ApiResponse, OpenApi};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::introspect::TokenParam;
 use super::params::OAuthParams;
@@ -14,11 +15,16 @@ use crate::domain::access::Permission;
 use crate::service::{client_auth, revocation};
 use crate::state::AppState;
 
+/// The empty JSON object answered on success (RFC 7009 §2.2 leaves the body
+/// open; clients such as simple-oauth2 expect JSON).
+#[derive(Object)]
+pub struct Revoked {}
+
 #[derive(ApiResponse)]
 pub enum RevokeResponse {
-    /// Revoked, or nothing to revoke (unknown, malformed or expired tokens).
+    /// Revoked, or nothing to revoke (unknown, malformed or expired tokens): `{}`.
     #[oai(status = 200)]
-    Done(#[oai(header = "Cache-Control")] String),
+    Done(Json<Revoked>, #[oai(header = "Cache-Control")] String),
 }
 
 #[derive(Default)]
@@ -52,6 +58,6 @@ impl RevokeApi {
         revocation::revoke(&state, &caller, params.get("token"))
             .await
             .map_err(ApiError::from_oauth)?;
-        Ok(RevokeResponse::Done(NO_STORE.into()))
+        Ok(RevokeResponse::Done(Json(Revoked {}), NO_STORE.into()))
     }
 }

@@ -9,6 +9,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use super::params::OAuthParams;
 use super::{AuthorizationHeader, NO_STORE};
 use crate::api::error::{ApiError, TokenEndpoint};
+use crate::api::links::BaseUrl;
 use crate::api::ApiTags;
 use crate::service::client_auth::ClientAuth;
 use crate::service::token;
@@ -51,6 +52,10 @@ pub struct TokenBody {
     /// client has the `refresh_token` grant. Single use: each refresh returns a new one.
     #[oai(skip_serializing_if_is_none)]
     pub refresh_token: Option<String>,
+    /// OpenID Connect: a signed JWT about the user, when `openid` was granted
+    /// (`authorization_code` and `refresh_token` grants).
+    #[oai(skip_serializing_if_is_none)]
+    pub id_token: Option<String>,
 }
 
 #[derive(ApiResponse)]
@@ -78,6 +83,7 @@ impl TokenApi {
     async fn token(
         &self,
         header: AuthorizationHeader,
+        BaseUrl(issuer): BaseUrl,
         state: Data<&AppState>,
         params: OAuthParams<TokenParams>,
     ) -> Result<TokenResponse, ApiError<TokenEndpoint>> {
@@ -87,7 +93,7 @@ impl TokenApi {
             params.owned("client_secret"),
         )
         .map_err(ApiError::from_oauth)?;
-        let issued = token::token(&state, auth, |name| params.owned(name))
+        let issued = token::token(&state, auth, &issuer, |name| params.owned(name))
             .await
             .map_err(ApiError::from_oauth)?;
         Ok(TokenResponse::Issued(
@@ -97,6 +103,7 @@ impl TokenApi {
                 expires_in: issued.expires_in,
                 scope: issued.scopes.to_string(),
                 refresh_token: issued.refresh_token.map(|r| r.into_inner()),
+                id_token: issued.id_token,
             }),
             NO_STORE.into(),
             "no-cache".into(),

@@ -12,9 +12,8 @@ use super::cookies::{cookie, csrf_cookie, with_cookies, SESSION_COOKIE};
 use super::layout::{error_page, esc, html, secure_headers, server_error};
 use super::login::login_page;
 use crate::api::oauth::params::Params;
-use crate::domain::user::User;
 use crate::service::authorize::{
-    self as flow, AuthorizeParams, AuthzRequest, Delivery, Reply, Validation,
+    self as flow, AuthorizeParams, AuthzRequest, Delivery, Reply, Session, Validation,
 };
 use crate::state::AppState;
 
@@ -42,8 +41,8 @@ async fn respond(
         Ok(r) => r,
         Err(resp) => return *resp,
     };
-    match flow::session_user(state, cookie(req, SESSION_COOKIE).as_deref()) {
-        Ok(Some(user)) => continue_as(state, &request, &user, csrf, false).await,
+    match flow::session(state, cookie(req, SESSION_COOKIE).as_deref()) {
+        Ok(Some(session)) => continue_as(state, &request, &session, csrf, false).await,
         Ok(None) => login_page(state, &request, csrf, None, StatusCode::OK),
         Err(e) => server_error(&e),
     }
@@ -53,13 +52,13 @@ async fn respond(
 pub(super) async fn continue_as(
     state: &AppState,
     request: &AuthzRequest,
-    user: &User,
+    session: &Session,
     csrf: &str,
     after_post: bool,
 ) -> Response {
-    match flow::needs_consent(state, user, request) {
-        Ok(true) => consent_page(state, request, user, csrf),
-        Ok(false) => match flow::approve(state, user, request, false).await {
+    match flow::needs_consent(state, &session.user, request) {
+        Ok(true) => consent_page(state, request, &session.user, csrf),
+        Ok(false) => match flow::approve(state, session, request, false).await {
             Ok(reply) => deliver(
                 &reply,
                 if after_post {
@@ -80,7 +79,8 @@ pub(super) fn validated(
     req: &Request,
     params: &AuthorizeParams,
 ) -> Result<AuthzRequest, Box<Response>> {
-    match flow::validate(state, params, own_origin(req, state).as_deref()) {
+    let issuer = crate::api::links::base_url(req, state);
+    match flow::validate(state, params, own_origin(req, state).as_deref(), &issuer) {
         Ok(Validation::Valid(r)) => Ok(*r),
         Ok(Validation::Page(m)) => Err(Box::new(error_page(StatusCode::BAD_REQUEST, &m))),
         Ok(Validation::ToClient(reply)) => Err(Box::new(deliver(&reply, StatusCode::FOUND))),
@@ -148,13 +148,14 @@ pub(super) fn deliver(reply: &Reply, redirect_status: StatusCode) -> Response {
         StatusCode::OK,
         &title,
         &format!(
-            "<h1>{}</h1><p>{}</p>{shown}",
+            "<h1>{}</h1><p>{}</p>{shown}<p class=\"muted\">Issuer: <code>{}</code></p>",
             if reply.is_error {
                 "Not granted"
             } else {
                 "Signed in"
             },
-            esc(&text)
+            esc(&text),
+            esc(reply.issuer().unwrap_or(""))
         ),
     )
 }

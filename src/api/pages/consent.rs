@@ -20,13 +20,13 @@ pub async fn consent(req: &Request, Data(state): Data<&AppState>, body: Body) ->
         Err(resp) => return *resp,
     };
     let (request, csrf) = (&form.request, form.csrf.as_str());
-    let user = match flow::session_user(state, cookie(req, SESSION_COOKIE).as_deref()) {
-        Ok(Some(u)) => u,
+    let session = match flow::session(state, cookie(req, SESSION_COOKIE).as_deref()) {
+        Ok(Some(s)) => s,
         Ok(None) => return login_page(state, request, csrf, None, StatusCode::OK),
         Err(e) => return server_error(&e),
     };
     match form.fields.get("decision") {
-        Some("allow") => match flow::approve(state, &user, request, true).await {
+        Some("allow") => match flow::approve(state, &session, request, true).await {
             Ok(reply) => deliver(&reply, StatusCode::SEE_OTHER),
             Err(e) => server_error(&e),
         },

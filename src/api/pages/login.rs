@@ -27,8 +27,8 @@ pub async fn login(req: &Request, Data(state): Data<&AppState>, body: Body) -> R
     match flow::login(state, &username, password).await {
         Ok(Login::SignedIn(session)) => {
             let set = session_cookie(state, session.expose(), flow::SESSION_TTL);
-            let user = match flow::session_user(state, Some(session.expose())) {
-                Ok(Some(u)) => u,
+            let signed_in = match flow::session(state, Some(session.expose())) {
+                Ok(Some(s)) => s,
                 Ok(None) => {
                     return login_page(
                         state,
@@ -41,7 +41,7 @@ pub async fn login(req: &Request, Data(state): Data<&AppState>, body: Body) -> R
                 Err(e) => return server_error(&e),
             };
             with_cookies(
-                continue_as(state, request, &user, csrf, true).await,
+                continue_as(state, request, &signed_in, csrf, true).await,
                 vec![set],
             )
         }

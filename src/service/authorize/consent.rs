@@ -10,7 +10,7 @@ use crate::service::{access_token, scopes};
 use crate::state::AppState;
 use crate::store::{CodeRecord, ConsentRecord};
 
-use super::{AuthzRequest, Reply, ResponseType, CODE_TTL};
+use super::{AuthzRequest, Reply, ResponseType, Session, CODE_TTL};
 
 /// Whether the user must be asked: not for first-party clients, nor when the
 /// user already consented to (a superset of) these scopes for this client.
@@ -54,10 +54,11 @@ pub fn deny(req: &AuthzRequest) -> Reply {
 /// code or the token, and say where it goes.
 pub async fn approve(
     state: &AppState,
-    user: &User,
+    session: &Session,
     req: &AuthzRequest,
     remember: bool,
 ) -> Result<Reply> {
+    let user = session.user.as_ref();
     let now = state.clock.now();
     let client_id = req.client.client_id.as_str();
     if remember {
@@ -94,6 +95,8 @@ pub async fn approve(
                 created_at: now.unix(),
                 expires_at: now.plus_secs(CODE_TTL).unix(),
                 used: false,
+                auth_time: session.auth_time,
+                sid: Some(session.sid.clone()),
             };
             state
                 .store
@@ -119,6 +122,7 @@ pub async fn approve(
     if let Some(s) = &req.state {
         params.push(("state", s.clone()));
     }
+    params.push(("iss", req.issuer.clone()));
     Ok(Reply {
         delivery: req.delivery(),
         params,

@@ -20,7 +20,9 @@ use crate::domain::scope::ScopeSet;
 
 pub use consent::{approve, deny, describe_scopes, needs_consent};
 pub use request::{validate, Validation};
-pub use session::{check_csrf, csrf_token, login, logout, new_cookie_value, session_user, Login};
+pub use session::{
+    check_csrf, csrf_token, login, logout, new_cookie_value, session, session_user, Login, Session,
+};
 
 /// How long a code may wait to be redeemed (RFC 6749 §4.1.2: at most 10 minutes).
 pub const CODE_TTL: i64 = 600;
@@ -84,10 +86,19 @@ impl Reply {
         }
     }
 
-    /// `code=…&state=…` for the out-of-band page title.
+    /// The issuer that answered (RFC 9207 `iss`).
+    pub fn issuer(&self) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| *k == "iss")
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `code=…&state=…` for the out-of-band page title (without `iss`).
     pub fn title_params(&self) -> String {
         self.params
             .iter()
+            .filter(|(k, _)| *k != "iss")
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join("&")
@@ -98,6 +109,8 @@ impl Reply {
 #[derive(Debug, Clone)]
 pub struct AuthzRequest {
     pub client: Arc<Client>,
+    /// This server's issuer identifier: every reply carries it (RFC 9207).
+    pub issuer: String,
     /// The owner's username, for the consent page.
     pub owner: String,
     pub response_type: ResponseType,
@@ -125,22 +138,19 @@ impl AuthzRequest {
 
     /// An error for the client (RFC 6749 §4.1.2.1), with the state echoed.
     pub fn error(&self, code: &str, description: &str) -> Reply {
-        error_reply(self.delivery(), code, description, self.state.as_deref())
-    }
-}
-
-fn error_reply(delivery: Delivery, code: &str, description: &str, state: Option<&str>) -> Reply {
-    let mut params = vec![
-        ("error", code.to_owned()),
-        ("error_description", description.to_owned()),
-    ];
-    if let Some(s) = state {
-        params.push(("state", s.to_owned()));
-    }
-    Reply {
-        delivery,
-        params,
-        is_error: true,
+        let mut params = vec![
+            ("error", code.to_owned()),
+            ("error_description", description.to_owned()),
+        ];
+        if let Some(s) = &self.state {
+            params.push(("state", s.clone()));
+        }
+        params.push(("iss", self.issuer.clone()));
+        Reply {
+            delivery: self.delivery(),
+            params,
+            is_error: true,
+        }
     }
 }
 
@@ -152,12 +162,16 @@ mod tests {
     fn replies_encode_their_parameters() {
         let r = Reply {
             delivery: Delivery::Query("https://a.example/cb?x=1".into()),
-            params: vec![("code", "lk_ac_x".into()), ("state", "a b&c".into())],
+            params: vec![
+                ("code", "lk_ac_x".into()),
+                ("state", "a b&c".into()),
+                ("iss", "http://i.test".into()),
+            ],
             is_error: false,
         };
         assert_eq!(
             r.location().unwrap(),
-            "https://a.example/cb?x=1&code=lk_ac_x&state=a+b%26c"
+            "https://a.example/cb?x=1&code=lk_ac_x&state=a+b%26c&iss=http%3A%2F%2Fi.test"
         );
         let r = Reply {
             delivery: Delivery::Fragment("http://127.0.0.1:9/cb".into()),
@@ -165,7 +179,7 @@ mod tests {
         };
         assert_eq!(
             r.location().unwrap(),
-            "http://127.0.0.1:9/cb#code=lk_ac_x&state=a+b%26c"
+            "http://127.0.0.1:9/cb#code=lk_ac_x&state=a+b%26c&iss=http%3A%2F%2Fi.test"
         );
         let r = Reply {
             delivery: Delivery::OutOfBand { auto: false },
@@ -173,5 +187,6 @@ mod tests {
         };
         assert_eq!(r.location(), None);
         assert_eq!(r.title_params(), "code=lk_ac_x&state=a b&c");
+        assert_eq!(r.issuer(), Some("http://i.test"));
     }
 }

@@ -29,6 +29,7 @@ pub fn validate(
     state: &AppState,
     p: &AuthorizeParams,
     own_base: Option<&str>,
+    issuer: &str,
 ) -> Result<Validation> {
     let page = |m: &str| Ok(Validation::Page(m.to_owned()));
     let Some(client_id) = p.client_id.as_deref().filter(|c| !c.is_empty()) else {
@@ -91,6 +92,7 @@ pub fn validate(
     };
     let mut req = AuthzRequest {
         client: client.clone(),
+        issuer: issuer.to_owned(),
         owner,
         response_type,
         redirect_uri,

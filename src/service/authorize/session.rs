@@ -12,20 +12,44 @@ use crate::store::SessionRecord;
 
 use super::SESSION_TTL;
 
+/// A live browser session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: Arc<User>,
+    /// When the user signed in (OIDC `auth_time`).
+    pub auth_time: i64,
+    /// The session's public id (OIDC `sid`): not the cookie, nor its hash.
+    pub sid: String,
+}
+
 /// The signed-in user of a browser session cookie, if it is live.
 pub fn session_user(state: &AppState, cookie: Option<&str>) -> Result<Option<Arc<User>>> {
+    Ok(session(state, cookie)?.map(|s| s.user))
+}
+
+/// The live session of a browser session cookie.
+pub fn session(state: &AppState, cookie: Option<&str>) -> Result<Option<Session>> {
     let Some(cookie) = cookie.filter(|c| !c.is_empty() && c.len() <= 128) else {
         return Ok(None);
     };
-    let Some(session) = state.store.grants().session(&fingerprint(cookie))? else {
+    let hash = fingerprint(cookie);
+    let Some(record) = state.store.grants().session(&hash)? else {
         return Ok(None);
     };
-    if session.expires_at <= state.clock.now().unix() {
+    if record.expires_at <= state.clock.now().unix() {
         return Ok(None);
     }
     // A disabled user, or one whose password changed since, is signed out.
-    Ok(live::active_user(state, &session.user_id)?
-        .filter(|u| constant_time_eq(&password_stamp(&u.password_hash), &session.password_stamp)))
+    let user = live::active_user(state, &record.user_id)?
+        .filter(|u| constant_time_eq(&password_stamp(&u.password_hash), &record.password_stamp));
+    Ok(user.map(|user| Session {
+        user,
+        auth_time: record.created_at,
+        sid: blake3::derive_key("latchkey session id", &hash)[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    }))
 }
 
 fn password_stamp(password_hash: &str) -> Vec<u8> {

@@ -13,6 +13,7 @@ mod swagger_ui;
 
 use crate::domain::access::Principal;
 use crate::domain::client::{self, Client, ClientId, ClientType, GrantType};
+use crate::domain::jwt::Alg;
 use crate::domain::scope::ScopeSet;
 use crate::domain::time::Timestamp;
 use crate::error::{AuthFailure, Error, Result};
@@ -40,6 +41,8 @@ pub struct IssuedClient {
 }
 
 pub struct NewClient {
+    /// A chosen id (Imply's guide: "Enter a client identifier"); `None`: generated.
+    pub client_id: Option<String>,
     pub name: String,
     pub client_type: String,
     pub redirect_uris: Vec<String>,
@@ -48,6 +51,8 @@ pub struct NewClient {
     pub access_token_ttl_seconds: Option<i64>,
     pub skip_consent: bool,
     pub allow_plain_pkce: bool,
+    /// `RS256` (default), `ES256` or `EdDSA`.
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 /// A partial update; `None` leaves a field as it is.
@@ -61,9 +66,14 @@ pub struct ClientChange {
     pub access_token_ttl_seconds: Option<Option<i64>>,
     pub skip_consent: Option<bool>,
     pub allow_plain_pkce: Option<bool>,
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 pub async fn create(state: &AppState, caller: &Principal, new: NewClient) -> Result<IssuedClient> {
+    let client_id = match new.client_id.as_deref() {
+        None => ClientId::from_random(random_bytes()),
+        Some(chosen) => chosen_id(chosen)?,
+    };
     client::check_name(&new.name).map_err(|m| Error::invalid("name", m))?;
     let ty = ClientType::parse(&new.client_type).map_err(|m| Error::invalid("type", m))?;
     let grants = match &new.grant_types {
@@ -82,7 +92,7 @@ pub async fn create(state: &AppState, caller: &Principal, new: NewClient) -> Res
     let secret = (ty == ClientType::Confidential).then(|| Kind::ClientSecret.generate());
     let now = state.clock.now().unix();
     let record = ClientRecord {
-        client_id: ClientId::from_random(random_bytes()).to_string(),
+        client_id: client_id.to_string(),
         owner_id: caller.user.id.to_string(),
         name: new.name,
         client_type: ty.as_str().to_owned(),
@@ -97,8 +107,17 @@ pub async fn create(state: &AppState, caller: &Principal, new: NewClient) -> Res
         updated_at: now,
         skip_consent: new.skip_consent,
         allow_plain_pkce: new.allow_plain_pkce,
+        id_token_alg: id_token_alg(new.id_token_signed_response_alg.as_deref())?,
     };
-    state.store.clients().insert(&record).await?;
+    match state.store.clients().insert(&record).await {
+        Err(crate::store::StoreError::Duplicate(_)) => {
+            return Err(Error::Conflict {
+                code: "client_id_taken",
+                message: format!("the client id {:?} is taken", record.client_id),
+            })
+        }
+        other => other?,
+    }
     // The owner may have been deleted while this request ran: take it back.
     if state.store.users().get(&record.owner_id)?.is_none() {
         state.store.clients().delete(&record.client_id).await?;
@@ -209,6 +228,10 @@ pub async fn update(
     if current.skip_consent && change.skip_consent != Some(false) && redirects_change {
         may_skip_consent(caller)?;
     }
+    let id_token_alg = match &change.id_token_signed_response_alg {
+        Some(a) => Some(id_token_alg(Some(a))?),
+        None => None,
+    };
     let grant_names: Vec<String> = grants.iter().map(|g| g.as_str().to_owned()).collect();
     let now = state.clock.now().unix();
     let updated = apply(state, client_id, move |c| {
@@ -225,6 +248,9 @@ pub async fn update(
         }
         if let Some(skip) = change.skip_consent {
             c.skip_consent = skip;
+        }
+        if let Some(alg) = &id_token_alg {
+            c.id_token_alg = alg.clone();
         }
         if let Some(plain) = change.allow_plain_pkce {
             c.allow_plain_pkce = plain;
@@ -249,6 +275,39 @@ pub(super) async fn apply(
             kind: "client",
             id: client_id.to_owned(),
         })
+}
+
+/// A client id chosen at registration: 3–128 RFC 3986 unreserved characters,
+/// not the built-in `swagger-ui`.
+fn chosen_id(chosen: &str) -> Result<ClientId> {
+    if chosen == SWAGGER_UI_CLIENT_ID {
+        return Err(Error::invalid(
+            "client_id",
+            "\"swagger-ui\" is the built-in Swagger UI client's id",
+        ));
+    }
+    match ClientId::parse(chosen) {
+        Some(id) if chosen.len() >= 3 => Ok(id),
+        _ => Err(Error::invalid(
+            "client_id",
+            "use 3–128 letters, digits, '-', '.', '_' or '~' (RFC 3986 unreserved)",
+        )),
+    }
+}
+
+/// The stored form of `id_token_signed_response_alg` (`None`: the default,
+/// RS256); anything but the three algorithms is refused.
+fn id_token_alg(requested: Option<&str>) -> Result<Option<String>> {
+    match requested {
+        None => Ok(None),
+        Some(a) => match Alg::parse(a) {
+            Some(alg) => Ok(Some(alg.as_str().to_owned())),
+            None => Err(Error::invalid(
+                "id_token_signed_response_alg",
+                format!("{a:?} is not offered: use RS256, ES256 or EdDSA"),
+            )),
+        },
+    }
 }
 
 pub(super) fn parse_grants(names: &[String]) -> Result<Vec<GrantType>> {
@@ -277,6 +336,11 @@ pub fn from_record(r: ClientRecord) -> Result<Client> {
         enabled: r.enabled,
         skip_consent: r.skip_consent,
         allow_plain_pkce: r.allow_plain_pkce,
+        id_token_alg: match r.id_token_alg.as_deref() {
+            None => Alg::RS256,
+            Some(a) => Alg::parse(a)
+                .ok_or_else(|| Error::Internal(format!("stored id_token alg {a:?} is unknown")))?,
+        },
         secret_hash: r.secret_hash,
         token_epoch: r.token_epoch,
         created_at: Timestamp(r.created_at),

@@ -52,6 +52,7 @@ pub async fn ensure_swagger_ui(state: &AppState) -> Result<()> {
         updated_at: now,
         skip_consent: false,
         allow_plain_pkce: false,
+        id_token_alg: None,
     };
     match state.store.clients().insert(&record).await {
         Ok(()) | Err(crate::store::StoreError::Duplicate(_)) => Ok(()),

@@ -8,6 +8,7 @@ use crate::domain::scope::ScopeSet;
 use crate::error::{Error, Result};
 use crate::secret::{fingerprint, Kind};
 use crate::service::access_token::{self, IssuedToken};
+use crate::service::id_token::{self, Companions, Subject, OPENID};
 use crate::service::{live, revocation};
 use crate::state::AppState;
 use crate::store::Use;
@@ -15,13 +16,24 @@ use crate::store::Use;
 use super::invalid_grant;
 use super::refresh_token::{self, family_horizon, family_of};
 
+/// What the token request presented with the code.
+pub(super) struct Presented<'a> {
+    pub code: &'a str,
+    pub redirect_uri: Option<&'a str>,
+    pub code_verifier: Option<&'a str>,
+}
+
 pub(super) async fn redeem(
     state: &AppState,
     client: &Client,
-    code: &str,
-    redirect_uri: Option<&str>,
-    code_verifier: Option<&str>,
+    issuer: &str,
+    presented: Presented<'_>,
 ) -> Result<IssuedToken> {
+    let Presented {
+        code,
+        redirect_uri,
+        code_verifier,
+    } = presented;
     let bad = || {
         invalid_grant("the code is unknown, expired, already used, or was issued to another client or redirect URI")
     };
@@ -89,9 +101,27 @@ pub(super) async fn redeem(
         Some(family),
     )?;
     if client.allows(GrantType::RefreshToken) {
-        issued.refresh_token = Some(
-            refresh_token::start(state, &rec.family, client, user.id.as_str(), &granted).await?,
-        );
+        let origin = refresh_token::Origin {
+            family: &rec.family,
+            user_id: user.id.as_str(),
+            auth_time: rec.auth_time,
+            sid: rec.sid.as_deref(),
+        };
+        issued.refresh_token = Some(refresh_token::start(state, client, origin, &granted).await?);
+    }
+    if issued.scopes.contains(OPENID) {
+        let subject = Subject {
+            user: &user,
+            auth_time: rec.auth_time,
+            sid: rec.sid.as_deref(),
+            nonce: rec.nonce.as_deref(),
+        };
+        let with = Companions {
+            access_token: Some(issued.token.expose()),
+            code: None,
+        };
+        issued.id_token =
+            Some(id_token::issue(state, issuer, client, subject, &issued.scopes, with).await?);
     }
     Ok(issued)
 }
@@ -103,6 +133,21 @@ mod tests {
     use crate::service::testing::{oauth_code, Fixture, REDIRECT_URI};
 
     const CODE_AND_REFRESH: &[GrantType] = &[GrantType::AuthorizationCode, GrantType::RefreshToken];
+    async fn redeem_with(
+        state: &AppState,
+        client: &Client,
+        code: &str,
+        redirect_uri: Option<&str>,
+        code_verifier: Option<&str>,
+    ) -> Result<IssuedToken> {
+        let presented = Presented {
+            code,
+            redirect_uri,
+            code_verifier,
+        };
+        redeem(state, client, "http://issuer.test", presented).await
+    }
+
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
     #[tokio::test]
@@ -110,7 +155,7 @@ mod tests {
         let f = Fixture::new().await;
         let client = f.client("web", false, CODE_AND_REFRESH, &["read"]).await;
         let code = f.code(&client, &["read"], None).await;
-        let issued = redeem(&f.state, &client, &code, Some(REDIRECT_URI), None)
+        let issued = redeem_with(&f.state, &client, &code, Some(REDIRECT_URI), None)
             .await
             .unwrap();
         assert_eq!(issued.scopes.to_string(), "read");
@@ -121,7 +166,7 @@ mod tests {
         assert!(access_token::check(&f.state, issued.token.expose())
             .unwrap()
             .is_some());
-        let again = redeem(&f.state, &client, &code, Some(REDIRECT_URI), None).await;
+        let again = redeem_with(&f.state, &client, &code, Some(REDIRECT_URI), None).await;
         assert_eq!(oauth_code(again.unwrap_err()), Code::InvalidGrant);
         assert!(
             access_token::check(&f.state, issued.token.expose())
@@ -141,12 +186,12 @@ mod tests {
 
         let code = f.code(&client, &["read"], Some(&challenge)).await;
         assert_eq!(
-            bad(redeem(&f.state, &client, &code, Some(REDIRECT_URI), None).await),
+            bad(redeem_with(&f.state, &client, &code, Some(REDIRECT_URI), None).await),
             Code::InvalidGrant
         );
         let code = f.code(&client, &["read"], Some(&challenge)).await;
         assert_eq!(
-            bad(redeem(
+            bad(redeem_with(
                 &f.state,
                 &client,
                 &code,
@@ -158,14 +203,14 @@ mod tests {
         );
         let code = f.code(&client, &["read"], Some(&challenge)).await;
         assert!(
-            redeem(&f.state, &client, &code, Some(REDIRECT_URI), Some(VERIFIER))
+            redeem_with(&f.state, &client, &code, Some(REDIRECT_URI), Some(VERIFIER))
                 .await
                 .is_ok()
         );
 
         let code = f.code(&client, &["read"], None).await;
         assert_eq!(
-            bad(redeem(
+            bad(redeem_with(
                 &f.state,
                 &client,
                 &code,
@@ -177,22 +222,22 @@ mod tests {
         );
         let code = f.code(&client, &["read"], None).await;
         assert_eq!(
-            bad(redeem(&f.state, &client, &code, None, None).await),
+            bad(redeem_with(&f.state, &client, &code, None, None).await),
             Code::InvalidGrant
         );
         let code = f.code(&client, &["read"], None).await;
         assert_eq!(
-            bad(redeem(&f.state, &other, &code, Some(REDIRECT_URI), None).await),
+            bad(redeem_with(&f.state, &other, &code, Some(REDIRECT_URI), None).await),
             Code::InvalidGrant
         );
         let code = f.code(&client, &["read"], None).await;
         f.clock.advance(600);
         assert_eq!(
-            bad(redeem(&f.state, &client, &code, Some(REDIRECT_URI), None).await),
+            bad(redeem_with(&f.state, &client, &code, Some(REDIRECT_URI), None).await),
             Code::InvalidGrant
         );
         assert_eq!(
-            bad(redeem(&f.state, &client, "lk_ac_short", Some(REDIRECT_URI), None).await),
+            bad(redeem_with(&f.state, &client, "lk_ac_short", Some(REDIRECT_URI), None).await),
             Code::InvalidGrant
         );
     }
@@ -204,7 +249,7 @@ mod tests {
             .client("web", false, &[GrantType::AuthorizationCode], &["read"])
             .await;
         let code = f.code(&client, &["read", "write"], None).await;
-        let issued = redeem(&f.state, &client, &code, Some(REDIRECT_URI), None)
+        let issued = redeem_with(&f.state, &client, &code, Some(REDIRECT_URI), None)
             .await
             .unwrap();
         assert_eq!(issued.scopes.to_string(), "read");

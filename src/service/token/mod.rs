@@ -86,6 +86,7 @@ fn grant_type(raw: Option<&str>) -> Result<GrantType> {
 pub async fn token(
     state: &AppState,
     auth: ClientAuth,
+    issuer: &str,
     param: impl Fn(&str) -> Option<String>,
 ) -> Result<IssuedToken> {
     let kind = grant_type(param("grant_type").as_deref())?;
@@ -104,19 +105,17 @@ pub async fn token(
             redirect_uri,
             code_verifier,
         } => {
-            authorization_code::redeem(
-                state,
-                &client,
-                &code,
-                redirect_uri.as_deref(),
-                code_verifier.as_deref(),
-            )
-            .await
+            let presented = authorization_code::Presented {
+                code: &code,
+                redirect_uri: redirect_uri.as_deref(),
+                code_verifier: code_verifier.as_deref(),
+            };
+            authorization_code::redeem(state, &client, issuer, presented).await
         }
         Grant::RefreshToken {
             refresh_token,
             scope,
-        } => refresh_token::refresh(state, &client, &refresh_token, scope).await,
+        } => refresh_token::refresh(state, &client, issuer, &refresh_token, scope).await,
     }
 }
 

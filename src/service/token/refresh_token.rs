@@ -15,6 +15,7 @@ use crate::domain::user::User;
 use crate::error::{Error, Result};
 use crate::secret::{fingerprint, Kind, Redacted};
 use crate::service::access_token::{self, IssuedToken};
+use crate::service::id_token::{self, Companions, Subject, OPENID};
 use crate::service::{live, revocation};
 use crate::state::AppState;
 use crate::store::{RefreshRecord, Use};
@@ -47,16 +48,24 @@ pub(crate) fn family_of(bytes: &[u8]) -> Result<[u8; 16]> {
         .map_err(|_| Error::Internal("a stored grant family is not 16 bytes".into()))
 }
 
-/// Starts a refresh token for `family`: returns the secret and writes its
+/// Where a grant's refresh tokens come from: its family, user and sign-in.
+#[derive(Clone, Copy)]
+pub(crate) struct Origin<'a> {
+    pub family: &'a [u8],
+    pub user_id: &'a str,
+    pub auth_time: i64,
+    pub sid: Option<&'a str>,
+}
+
+/// Starts a refresh token for a grant: returns the secret and writes its
 /// record (durable before it returns).
 pub(crate) async fn start(
     state: &AppState,
-    family: &[u8],
     client: &Client,
-    user_id: &str,
+    origin: Origin<'_>,
     scopes: &ScopeSet,
 ) -> Result<Redacted<String>> {
-    let (secret, record) = new_refresh(state, family, client, user_id, scopes);
+    let (secret, record) = new_refresh(state, client, origin, scopes);
     state
         .store
         .grants()
@@ -67,21 +76,22 @@ pub(crate) async fn start(
 
 fn new_refresh(
     state: &AppState,
-    family: &[u8],
     client: &Client,
-    user_id: &str,
+    origin: Origin<'_>,
     scopes: &ScopeSet,
 ) -> (String, RefreshRecord) {
     let now = state.clock.now();
     let record = RefreshRecord {
-        family: family.to_vec(),
+        family: origin.family.to_vec(),
         client_id: client.client_id.to_string(),
         client_epoch: client.token_epoch,
-        user_id: user_id.to_owned(),
+        user_id: origin.user_id.to_owned(),
         scopes: scopes.to_vec(),
         created_at: now.unix(),
         expires_at: now.plus_secs(state.config.refresh_token_ttl).unix(),
         rotated: false,
+        auth_time: origin.auth_time,
+        sid: origin.sid.map(str::to_owned),
     };
     (Kind::RefreshToken.generate(), record)
 }
@@ -171,6 +181,7 @@ fn replayed() -> Error {
 pub(super) async fn refresh(
     state: &AppState,
     client: &Client,
+    issuer: &str,
     token: &str,
     requested: Option<ScopeSet>,
 ) -> Result<IssuedToken> {
@@ -197,8 +208,13 @@ pub(super) async fn refresh(
     let scopes = oauth::grant_scopes(requested, &granted)?.intersect(&client.scopes);
     let user = live::active_user(state, &current.user_id)?
         .ok_or_else(|| invalid_grant("the user who authorized this grant is disabled or gone"))?;
-    let (secret, successor) =
-        new_refresh(state, &current.family, client, user.id.as_str(), &granted);
+    let origin = Origin {
+        family: &current.family,
+        user_id: user.id.as_str(),
+        auth_time: current.auth_time,
+        sid: current.sid.as_deref(),
+    };
+    let (secret, successor) = new_refresh(state, client, origin, &granted);
     match state
         .store
         .grants()
@@ -216,6 +232,21 @@ pub(super) async fn refresh(
     }
     let mut issued = access_token::issue(state, client, user.id.as_str(), scopes, Some(family))?;
     issued.refresh_token = Some(Redacted::new(secret));
+    // OIDC Core §12.2: a new id_token for the same sign-in, without a nonce.
+    if issued.scopes.contains(OPENID) {
+        let subject = Subject {
+            user: &user,
+            auth_time: current.auth_time,
+            sid: current.sid.as_deref(),
+            nonce: None,
+        };
+        let with = Companions {
+            access_token: Some(issued.token.expose()),
+            code: None,
+        };
+        issued.id_token =
+            Some(id_token::issue(state, issuer, client, subject, &issued.scopes, with).await?);
+    }
     Ok(issued)
 }
 
@@ -230,7 +261,13 @@ mod tests {
 
     async fn started(f: &Fixture, client: &Client, scopes: &str) -> String {
         let granted = ScopeSet::parse(scopes).unwrap();
-        start(&f.state, &[5; 16], client, USER_ID, &granted)
+        let origin = Origin {
+            family: &[5; 16],
+            user_id: USER_ID,
+            auth_time: f.state.clock.now().unix(),
+            sid: None,
+        };
+        start(&f.state, client, origin, &granted)
             .await
             .unwrap()
             .into_inner()
@@ -241,13 +278,15 @@ mod tests {
         let f = Fixture::new().await;
         let client = f.client("app", true, REFRESH, &["read", "write"]).await;
         let first = started(&f, &client, "read write").await;
-        let next = refresh(&f.state, &client, &first, None).await.unwrap();
+        let next = refresh(&f.state, &client, "http://issuer.test", &first, None)
+            .await
+            .unwrap();
         let second = next.refresh_token.clone().unwrap().into_inner();
         assert_ne!(first, second);
         assert_eq!(next.scopes.to_string(), "read write");
         assert!(live(&f.state, &first).unwrap().is_none(), "spent");
         assert!(live(&f.state, &second).unwrap().is_some());
-        let replay = refresh(&f.state, &client, &first, None).await;
+        let replay = refresh(&f.state, &client, "http://issuer.test", &first, None).await;
         assert_eq!(oauth_code(replay.unwrap_err()), Code::InvalidGrant);
         assert!(live(&f.state, &second).unwrap().is_none(), "family revoked");
         assert!(access_token::check(&f.state, next.token.expose())
@@ -260,11 +299,24 @@ mod tests {
         let f = Fixture::new().await;
         let client = f.client("app", true, REFRESH, &["read", "write"]).await;
         let token = started(&f, &client, "read write").await;
-        let wide = refresh(&f.state, &client, &token, ScopeSet::parse("admin").ok()).await;
+        let wide = refresh(
+            &f.state,
+            &client,
+            "http://issuer.test",
+            &token,
+            ScopeSet::parse("admin").ok(),
+        )
+        .await;
         assert_eq!(oauth_code(wide.unwrap_err()), Code::InvalidScope);
-        let narrow = refresh(&f.state, &client, &token, ScopeSet::parse("read").ok())
-            .await
-            .unwrap();
+        let narrow = refresh(
+            &f.state,
+            &client,
+            "http://issuer.test",
+            &token,
+            ScopeSet::parse("read").ok(),
+        )
+        .await
+        .unwrap();
         assert_eq!(narrow.scopes.to_string(), "read");
         // The successor keeps the whole grant: narrowing is per access token.
         let successor = narrow.refresh_token.unwrap().into_inner();
@@ -273,7 +325,9 @@ mod tests {
         // A client that lost a scope gets tokens without it.
         let fewer = f.client("fewer", true, REFRESH, &["write"]).await;
         let token = started(&f, &fewer, "read write").await;
-        let issued = refresh(&f.state, &fewer, &token, None).await.unwrap();
+        let issued = refresh(&f.state, &fewer, "http://issuer.test", &token, None)
+            .await
+            .unwrap();
         assert_eq!(issued.scopes.to_string(), "write");
     }
 
@@ -283,19 +337,19 @@ mod tests {
         let client = f.client("app", true, REFRESH, &["read"]).await;
         let other = f.client("other", true, REFRESH, &["read"]).await;
         let token = started(&f, &client, "read").await;
-        let foreign = refresh(&f.state, &other, &token, None).await;
+        let foreign = refresh(&f.state, &other, "http://issuer.test", &token, None).await;
         assert_eq!(oauth_code(foreign.unwrap_err()), Code::InvalidGrant);
         assert!(
             live(&f.state, &token).unwrap().is_some(),
             "not spent by a foreign client"
         );
         for bad in ["lk_rt_", "lk_at_x", &format!("{token}x")] {
-            let r = refresh(&f.state, &client, bad, None).await;
+            let r = refresh(&f.state, &client, "http://issuer.test", bad, None).await;
             assert_eq!(oauth_code(r.unwrap_err()), Code::InvalidGrant, "{bad}");
         }
         f.clock.advance(f.state.config.refresh_token_ttl);
         assert!(live(&f.state, &token).unwrap().is_none());
-        let expired = refresh(&f.state, &client, &token, None).await;
+        let expired = refresh(&f.state, &client, "http://issuer.test", &token, None).await;
         assert_eq!(oauth_code(expired.unwrap_err()), Code::InvalidGrant);
     }
 }
