@@ -12,9 +12,10 @@ use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
 use crate::clients::admin_client;
-use crate::common::{expect_error, TestServer};
+use crate::common::{checked, expect_error, TestServer};
 
-/// A cookie-keeping client that does not follow redirects.
+/// A cookie-keeping client that does not follow redirects; its answers are
+/// status-checked like the server's own client's.
 pub struct Browser {
     http: reqwest::Client,
     cookies: HashMap<String, String>,
@@ -56,26 +57,22 @@ impl Browser {
     }
 
     pub async fn get(&mut self, path_and_query: &str) -> Response {
-        let resp = self
+        let req = self
             .http
             .get(format!("{}{path_and_query}", self.base))
-            .header("cookie", self.cookie_header())
-            .send()
-            .await
-            .unwrap();
+            .header("cookie", self.cookie_header());
+        let resp = checked(req).send().await.unwrap();
         self.keep_cookies(&resp);
         resp
     }
 
     pub async fn post_form(&mut self, path: &str, form: &[(String, String)]) -> Response {
-        let resp = self
+        let req = self
             .http
             .post(format!("{}{path}", self.base))
             .header("cookie", self.cookie_header())
-            .form(form)
-            .send()
-            .await
-            .unwrap();
+            .form(form);
+        let resp = checked(req).send().await.unwrap();
         self.keep_cookies(&resp);
         resp
     }

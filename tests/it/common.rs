@@ -1,5 +1,11 @@
 //! The harness every integration test uses: a real server in this process, on
 //! an ephemeral port, with its own store; plus small helpers for requests.
+//! Every request a test sends through it is status-checked against the spec
+//! ([`checked`]).
+
+pub mod checked;
+
+pub use checked::{checked, CheckedClient, CheckedRequest};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,7 +15,7 @@ use latchkey::config::Config;
 use latchkey::secret::Redacted;
 use latchkey::state::AppState;
 use latchkey::store::{Location, Store, DEFAULT_CACHE_BYTES};
-use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -23,7 +29,8 @@ const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 pub struct TestServer {
     pub base: String,
     pub state: AppState,
-    pub client: reqwest::Client,
+    /// Checks every answer against the spec (see [`checked`]).
+    pub client: CheckedClient,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -68,10 +75,12 @@ impl Builder {
         TestServer {
             base: format!("http://{}", launched.addr),
             state: launched.state,
-            client: reqwest::Client::builder()
-                .timeout(REQUEST_TIMEOUT)
-                .build()
-                .expect("client"),
+            client: CheckedClient::new(
+                reqwest::Client::builder()
+                    .timeout(REQUEST_TIMEOUT)
+                    .build()
+                    .expect("client"),
+            ),
             stop: Some(stop_tx),
             server: Some(launched.server),
         }
@@ -98,7 +107,7 @@ impl TestServer {
     /// The test's own HTTP client goes first, so no idle keep-alive connection
     /// keeps the server's state (and the store's lock) alive after the stop.
     pub async fn stop(mut self) {
-        self.client = reqwest::Client::new();
+        self.client = CheckedClient::new(reqwest::Client::new());
         self.shutdown().await;
     }
 
@@ -119,20 +128,20 @@ impl TestServer {
         format!("{}{}", self.base, path)
     }
 
-    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+    pub fn request(&self, method: Method, path: &str) -> CheckedRequest {
         self.client.request(method, self.url(path))
     }
 
-    pub fn get(&self, path: &str) -> RequestBuilder {
+    pub fn get(&self, path: &str) -> CheckedRequest {
         self.request(Method::GET, path)
     }
 
-    pub fn post(&self, path: &str) -> RequestBuilder {
+    pub fn post(&self, path: &str) -> CheckedRequest {
         self.request(Method::POST, path)
     }
 
     /// A request authenticated as the bootstrap admin.
-    pub fn as_admin(&self, method: Method, path: &str) -> RequestBuilder {
+    pub fn as_admin(&self, method: Method, path: &str) -> CheckedRequest {
         self.request(method, path)
             .basic_auth("admin", Some(ADMIN_PASSWORD))
     }

@@ -4,7 +4,9 @@
 //! §5.2 errors the way they read any other server's. There is no browser: the
 //! login and consent forms are posted over plain HTTP.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::process::Command;
 use std::time::Duration;
 
@@ -12,14 +14,15 @@ use oauth2::basic::{
     BasicClient, BasicErrorResponse, BasicErrorResponseType, BasicTokenResponse, BasicTokenType,
 };
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
-    EndpointSet, HttpClientError, PkceCodeChallenge, RedirectUrl, RefreshToken, RequestTokenError,
-    Scope, TokenResponse, TokenUrl,
+    AsyncHttpClient, AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
+    EndpointNotSet, EndpointSet, HttpClientError, HttpRequest, HttpResponse, PkceCodeChallenge,
+    RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse, TokenUrl,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::authorize::{params_of, sign_in_and_allow, Browser};
+use crate::common::checked::assert_declared;
 use crate::common::TestServer;
 use crate::subprocess::{repo, run_bounded, target_dir};
 
@@ -85,15 +88,39 @@ async fn register_client(server: &TestServer) -> Registered {
     }
 }
 
-/// The HTTP client the `oauth2` crate sends its token requests with. The crate's own
-/// advice: never follow redirects from a token endpoint (SSRF).
-fn token_http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap()
+/// The HTTP client the `oauth2` crate sends its token requests with: reqwest,
+/// whose answers are status-checked against the spec like every other request
+/// here. The crate's own advice: never follow redirects from a token endpoint (SSRF).
+fn token_http() -> SpecCheckedHttp {
+    SpecCheckedHttp(
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap(),
+    )
+}
+
+/// reqwest as the `oauth2` crate's HTTP client, with each answer's status
+/// checked against the operation it came from ([`assert_declared`]).
+struct SpecCheckedHttp(reqwest::Client);
+
+impl<'c> AsyncHttpClient<'c> for SpecCheckedHttp {
+    type Error = HttpClientError<reqwest::Error>;
+    type Future =
+        Pin<Box<dyn Future<Output = Result<HttpResponse, Self::Error>> + Send + Sync + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        let method = request.method().to_string();
+        let path = request.uri().path().to_owned();
+        let answer = self.0.call(request);
+        Box::pin(async move {
+            let resp = answer.await?;
+            assert_declared(&method, &path, resp.status().as_u16());
+            Ok(resp)
+        })
+    }
 }
 
 /// A registered code-flow client; `secret` is `None` for a public one.
@@ -142,7 +169,7 @@ async fn register_code_client(server: &TestServer, kind: &str) -> CodeApp {
 
 /// Asks for a client_credentials token the way an `oauth2` crate user would.
 async fn oauth2_token(
-    http: &reqwest::Client,
+    http: &SpecCheckedHttp,
     server: &TestServer,
     client_id: &str,
     secret: &str,
@@ -309,7 +336,7 @@ fn code_flow_client(server: &TestServer, app: &CodeApp, auth_type: AuthType) -> 
 /// is expected to be signed in and to have allowed `read` for this client already.
 async fn oauth2_code_flow(
     server: &TestServer,
-    http: &reqwest::Client,
+    http: &SpecCheckedHttp,
     browser: &mut Browser,
     client: &CodeFlowClient,
     consented: bool,

@@ -20,6 +20,7 @@ mod oauth;
 mod openapi;
 mod scopes;
 mod seed;
+mod spec_statuses;
 mod subprocess;
 mod swagger;
 mod users;
