@@ -2,165 +2,51 @@
 //! code + PKCE, implicit, out-of-band and loopback redirects, refresh rotation,
 //! and the attacks the endpoint must refuse.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use latchkey::clock::ManualClock;
 use latchkey::domain::pkce;
 use latchkey::domain::time::Timestamp;
-use reqwest::{Response, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
-use crate::clients::admin_client;
-use crate::common::{checked, expect_error, TestServer};
+use crate::common::{
+    expect_error, expect_json, hidden_inputs, location, params_of, title, Browser, Grant,
+    OAuthClient, TestServer,
+};
 
-/// A cookie-keeping client that does not follow redirects; its answers are
-/// status-checked like the server's own client's.
-pub struct Browser {
-    http: reqwest::Client,
-    cookies: HashMap<String, String>,
-    base: String,
+/// Photo Printer's registered redirect URI.
+pub const CB: &str = "https://printer.example/cb";
+
+/// The PKCE verifier behind every [`authorize_url`]'s S256 challenge.
+pub const VERIFIER: &str = "a-verifier-that-is-long-enough-to-satisfy-rfc-7636-rules";
+
+/// The member who signs in, and their password.
+pub const PAT: (&str, &str) = ("pat", "pat-password");
+
+/// Creates [`PAT`].
+pub async fn new_user(server: &TestServer) {
+    server.create_user(PAT.0, PAT.1, &["member"]).await;
 }
 
-impl Browser {
-    pub fn new(server: &TestServer) -> Browser {
-        Browser {
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(std::time::Duration::from_secs(20))
-                .build()
-                .unwrap(),
-            cookies: HashMap::new(),
-            base: server.base.clone(),
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn keep_cookies(&mut self, resp: &Response) {
-        for v in resp.headers().get_all("set-cookie") {
-            let v = v.to_str().unwrap();
-            let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
-            let (k, val) = pair.split_once('=').unwrap();
-            if attrs.contains("Max-Age=0") {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_owned(), val.to_owned());
-            }
-        }
-    }
-
-    pub async fn get(&mut self, path_and_query: &str) -> Response {
-        let req = self
-            .http
-            .get(format!("{}{path_and_query}", self.base))
-            .header("cookie", self.cookie_header());
-        let resp = checked(req).send().await.unwrap();
-        self.keep_cookies(&resp);
-        resp
-    }
-
-    pub async fn post_form(&mut self, path: &str, form: &[(String, String)]) -> Response {
-        let req = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("cookie", self.cookie_header())
-            .form(form);
-        let resp = checked(req).send().await.unwrap();
-        self.keep_cookies(&resp);
-        resp
-    }
-
-    /// Submits the page's form with `extra` fields added.
-    pub async fn submit(&mut self, page: &str, extra: &[(&str, &str)]) -> Response {
-        let action = attr_after(page, "<form method=\"post\" action=\"", "\"");
-        let mut form = hidden_inputs(page);
-        for (k, v) in extra {
-            form.push((k.to_string(), v.to_string()));
-        }
-        self.post_form(&action, &form).await
-    }
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-fn attr_after(page: &str, prefix: &str, end: &str) -> String {
-    let start = page
-        .find(prefix)
-        .unwrap_or_else(|| panic!("{prefix} in {page}"))
-        + prefix.len();
-    let len = page[start..].find(end).unwrap();
-    unescape(&page[start..start + len])
-}
-
-/// The hidden fields of the page's form.
-pub fn hidden_inputs(page: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut rest = page;
-    while let Some(i) = rest.find("<input type=\"hidden\" name=\"") {
-        rest = &rest[i + 27..];
-        let name_end = rest.find('"').unwrap();
-        let name = rest[..name_end].to_owned();
-        let v = rest.find("value=\"").unwrap() + 7;
-        let v_end = rest[v..].find('"').unwrap();
-        out.push((name, unescape(&rest[v..v + v_end])));
-    }
-    out
-}
-
-pub fn title(page: &str) -> String {
-    attr_after(page, "<title>", "</title>")
-}
-
-fn location(resp: &Response) -> String {
-    resp.headers()["location"].to_str().unwrap().to_owned()
-}
-
-/// The query (or fragment) parameters of a URL.
-pub fn params_of(url: &str, sep: char) -> HashMap<String, String> {
-    let raw = url.split_once(sep).map(|(_, q)| q).unwrap_or("");
-    form_urlencoded::parse(raw.as_bytes())
-        .into_owned()
-        .collect()
-}
-
-pub struct App {
-    pub id: String,
-    pub secret: Option<String>,
-}
-
-pub async fn web_app(server: &TestServer, extra: Value) -> App {
+/// Registers Photo Printer (confidential; code, refresh and implicit grants;
+/// three scopes), with `extra` fields replacing the defaults.
+pub async fn web_app(server: &TestServer, extra: Value) -> OAuthClient {
     let mut body = json!({
         "name": "Photo Printer", "type": "confidential",
-        "redirect_uris": ["https://printer.example/cb"],
+        "redirect_uris": [CB],
         "grant_types": ["authorization_code", "refresh_token", "implicit"],
         "scopes": ["readUsersData", "modifyUsersData", "read"],
     });
-    for (k, v) in extra.as_object().unwrap() {
+    for (k, v) in extra.as_object().expect("an object of fields") {
         body[k] = v.clone();
     }
-    let doc = admin_client(server, body).await;
-    App {
-        id: doc["client_id"].as_str().unwrap().into(),
-        secret: doc["client_secret"].as_str().map(str::to_owned),
-    }
+    OAuthClient::of(&server.admin_client(body).await)
 }
 
-pub const VERIFIER: &str = "a-verifier-that-is-long-enough-to-satisfy-rfc-7636-rules";
-
-fn authorize_url(app: &App, redirect: &str, extra: &str) -> String {
+/// `/oauth/authorize` for a code with state `st-123 & more` and the S256
+/// challenge of [`VERIFIER`]; `extra` is appended to the query as it is.
+pub fn authorize_url(app: &OAuthClient, redirect: &str, extra: &str) -> String {
     let q = form_urlencoded::Serializer::new(String::new())
         .append_pair("response_type", "code")
         .append_pair("client_id", &app.id)
@@ -172,72 +58,58 @@ fn authorize_url(app: &App, redirect: &str, extra: &str) -> String {
     format!("/oauth/authorize?{q}{extra}")
 }
 
-/// Logs in on the login page and allows on the consent page; returns the
-/// final response (a redirect, or the out-of-band page).
-pub async fn sign_in_and_allow(b: &mut Browser, url: &str, user: &str, pw: &str) -> Response {
-    let resp = b.get(url).await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    let page = resp.text().await.unwrap();
-    assert!(page.contains("name=\"username\""), "{page}");
-    let resp = b
-        .submit(&page, &[("username", user), ("password", pw)])
-        .await;
-    if resp.status() != StatusCode::OK {
-        return resp;
-    }
-    let page = resp.text().await.unwrap();
-    assert!(page.contains("name=\"decision\""), "{page}");
-    b.submit(&page, &[("decision", "allow")]).await
-}
-
-async fn exchange(server: &TestServer, app: &App, form: &[(&str, &str)]) -> Response {
-    let mut req = server.post("/oauth/token");
-    let mut form: Vec<(&str, &str)> = form.to_vec();
-    match &app.secret {
-        Some(s) => req = req.basic_auth(&app.id, Some(s)),
-        None => form.push(("client_id", &app.id)),
-    }
-    req.form(&form).send().await.unwrap()
-}
-
-async fn redeem(server: &TestServer, app: &App, code: &str, redirect: &str) -> Response {
-    exchange(
-        server,
-        app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", redirect),
-            ("code_verifier", VERIFIER),
-        ],
-    )
-    .await
-}
-
-async fn me_status(server: &TestServer, token: &str) -> StatusCode {
+/// Redeems `code` as `app` (its default authentication) with [`VERIFIER`].
+pub async fn redeem(
+    server: &TestServer,
+    app: &OAuthClient,
+    code: &str,
+    redirect: &str,
+) -> Response {
     server
-        .get("/api/v1/users/me")
-        .bearer_auth(token)
-        .send()
+        .token(app.auth(), Grant::code(code, redirect).verifier(VERIFIER))
         .await
-        .unwrap()
-        .status()
 }
 
-async fn new_user(server: &TestServer) {
-    server.create_user("pat", "pat-password", &["member"]).await;
+/// [`redeem`], expecting 200; returns the token response.
+pub async fn redeem_json(
+    server: &TestServer,
+    app: &OAuthClient,
+    code: &str,
+    redirect: &str,
+) -> Value {
+    expect_json(redeem(server, app, code, redirect).await, StatusCode::OK).await
 }
 
+/// Signs [`PAT`] in at [`authorize_url`], allows, and returns the code.
+pub async fn first_code(b: &mut Browser, app: &OAuthClient, cb: &str, extra: &str) -> String {
+    b.sign_in_for_code(&authorize_url(app, cb, extra), PAT.0, PAT.1)
+        .await
+}
+
+/// A new code for a browser that is signed in and has consented already.
+pub async fn fresh_code(b: &mut Browser, app: &OAuthClient, cb: &str) -> String {
+    b.code_again(&authorize_url(app, cb, "")).await
+}
+
+/// The status `GET /api/v1/users/me` answers with `token` as Bearer.
+pub async fn me_status(server: &TestServer, token: &str) -> StatusCode {
+    server.me_bearer(token).await.status()
+}
+
+/// The whole flow: the login page (not frameable) names the client, the login
+/// sets a session, the consent page describes the scopes, allowing redirects
+/// with a code and the state verbatim; the code redeems with the verifier for
+/// tokens that act as pat through the client; the refresh token rotates and
+/// may narrow but not widen the scopes, and reusing a spent one ends the family.
 #[tokio::test]
 async fn code_flow_with_pkce_login_consent_and_refresh() {
     let server = TestServer::start().await;
     new_user(&server).await;
     let app = web_app(&server, json!({})).await;
-    let redirect = "https://printer.example/cb";
     let mut b = Browser::new(&server);
 
     let resp = b
-        .get(&authorize_url(&app, redirect, "&scope=readUsersData+read"))
+        .get(&authorize_url(&app, CB, "&scope=readUsersData+read"))
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
     let h = resp.headers();
@@ -255,7 +127,7 @@ async fn code_flow_with_pkce_login_consent_and_refresh() {
         .submit(&page, &[("username", "pat"), ("password", "pat-password")])
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
-    assert!(b.cookies.contains_key("lk_session"));
+    assert!(b.cookie("lk_session").is_some());
     let page = resp.text().await.unwrap();
     assert!(
         page.contains("Read your user data"),
@@ -273,131 +145,87 @@ async fn code_flow_with_pkce_login_consent_and_refresh() {
     let code = &p["code"];
     assert!(code.starts_with("lk_ac_"));
 
-    let resp = redeem(&server, &app, code, redirect).await;
+    let resp = redeem(&server, &app, code, CB).await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.headers()["cache-control"], "no-store");
     let t: Value = resp.json().await.unwrap();
     assert_eq!(t["token_type"], "Bearer");
     assert_eq!(t["scope"], "readUsersData read");
-    let access = t["access_token"].as_str().unwrap().to_owned();
-    let refresh = t["refresh_token"].as_str().unwrap().to_owned();
+    let access = t["access_token"].as_str().unwrap();
+    let refresh = t["refresh_token"].as_str().unwrap();
     assert!(refresh.starts_with("lk_rt_"));
-    let me: Value = server
-        .get("/api/v1/users/me")
-        .bearer_auth(&access)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = server.me_bearer(access).await.json().await.unwrap();
     assert_eq!(me["username"], "pat");
     assert_eq!(me["auth_method"], "access_token");
     assert_eq!(me["client_id"], app.id);
 
     // Refresh: rotation, narrowing allowed, widening not.
-    let resp = exchange(
-        &server,
-        &app,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &refresh),
-            ("scope", "read"),
-        ],
-    )
-    .await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    let t2: Value = resp.json().await.unwrap();
+    let t2 = server
+        .token_json(app.auth(), Grant::refresh(refresh).scope("read"))
+        .await;
     assert_eq!(t2["scope"], "read");
-    let refresh2 = t2["refresh_token"].as_str().unwrap().to_owned();
+    let refresh2 = t2["refresh_token"].as_str().unwrap();
     assert_ne!(refresh2, refresh);
-    let resp = exchange(
-        &server,
-        &app,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &refresh2),
-            ("scope", "read modifyUsersData"),
-        ],
-    )
-    .await;
+    let wider = Grant::refresh(refresh2).scope("read modifyUsersData");
+    let resp = server.token(app.auth(), wider).await;
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_scope").await;
 
     // Reusing the first refresh token revokes the whole family.
-    let resp = exchange(
-        &server,
-        &app,
-        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
-    )
-    .await;
+    let resp = server.token(app.auth(), Grant::refresh(refresh)).await;
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
-    let resp = exchange(
-        &server,
-        &app,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &refresh2),
-        ],
-    )
-    .await;
+    let resp = server.token(app.auth(), Grant::refresh(refresh2)).await;
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
-    assert_eq!(me_status(&server, &access).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(me_status(&server, access).await, StatusCode::UNAUTHORIZED);
     assert_eq!(
         me_status(&server, t2["access_token"].as_str().unwrap()).await,
         StatusCode::UNAUTHORIZED
     );
 }
 
+/// A signed-in browser that has consented gets a code at once; a wider scope
+/// asks again; after logout the old session cookie is worthless.
 #[tokio::test]
 async fn a_session_and_remembered_consent_skip_both_pages() {
     let server = TestServer::start().await;
     new_user(&server).await;
     let app = web_app(&server, json!({})).await;
-    let redirect = "https://printer.example/cb";
     let mut b = Browser::new(&server);
-    let resp = sign_in_and_allow(
-        &mut b,
-        &authorize_url(&app, redirect, "&scope=read"),
-        "pat",
-        "pat-password",
-    )
-    .await;
+    let url = authorize_url(&app, CB, "&scope=read");
+    let resp = b.sign_in_and_allow(&url, "pat", "pat-password").await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
 
-    let resp = b.get(&authorize_url(&app, redirect, "&scope=read")).await;
+    let resp = b.get(&url).await;
     assert_eq!(resp.status(), StatusCode::FOUND, "no login, no consent");
     assert!(params_of(&location(&resp), '?').contains_key("code"));
 
     // A wider request asks again.
     let resp = b
-        .get(&authorize_url(
-            &app,
-            redirect,
-            "&scope=read+modifyUsersData",
-        ))
+        .get(&authorize_url(&app, CB, "&scope=read+modifyUsersData"))
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(resp.text().await.unwrap().contains("name=\"decision\""));
 
     // After logout the old session cookie is worthless.
-    let old = b.cookies["lk_session"].clone();
+    let old = b.cookie("lk_session").unwrap().to_owned();
     let resp = b.get("/oauth/logout").await;
     assert_eq!(resp.status(), StatusCode::OK);
-    assert!(!b.cookies.contains_key("lk_session"));
-    b.cookies.insert("lk_session".into(), old);
-    let resp = b.get(&authorize_url(&app, redirect, "&scope=read")).await;
+    assert!(b.cookie("lk_session").is_none());
+    b.set_cookie("lk_session", &old);
+    let resp = b.get(&url).await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(resp.text().await.unwrap().contains("name=\"password\""));
 }
 
+/// A first-party (skip_consent) client goes straight back with a code after
+/// login; denying another client's consent redirects `access_denied` with the
+/// state and no code.
 #[tokio::test]
 async fn first_party_clients_skip_consent_and_deny_is_reported() {
     let server = TestServer::start().await;
     new_user(&server).await;
     let first = web_app(&server, json!({"skip_consent": true})).await;
-    let redirect = "https://printer.example/cb";
     let mut b = Browser::new(&server);
-    let resp = b.get(&authorize_url(&first, redirect, "")).await;
+    let resp = b.get(&authorize_url(&first, CB, "")).await;
     let page = resp.text().await.unwrap();
     let resp = b
         .submit(&page, &[("username", "pat"), ("password", "pat-password")])
@@ -410,7 +238,7 @@ async fn first_party_clients_skip_consent_and_deny_is_reported() {
     assert!(params_of(&location(&resp), '?').contains_key("code"));
 
     let other = web_app(&server, json!({})).await;
-    let resp = b.get(&authorize_url(&other, redirect, "")).await;
+    let resp = b.get(&authorize_url(&other, CB, "")).await;
     let page = resp.text().await.unwrap();
     let resp = b.submit(&page, &[("decision", "deny")]).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
@@ -420,6 +248,9 @@ async fn first_party_clients_skip_consent_and_deny_is_reported() {
     assert!(!p.contains_key("code"));
 }
 
+/// A wrong password and an unknown user get the same page; from the fifth
+/// failure in a row even the right password waits, until the wait ends; other
+/// users are not affected.
 #[tokio::test]
 async fn login_failures_look_alike_and_slow_down() {
     let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000)));
@@ -427,16 +258,10 @@ async fn login_failures_look_alike_and_slow_down() {
     new_user(&server).await;
     let app = web_app(&server, json!({})).await;
     let mut b = Browser::new(&server);
-    let resp = b
-        .get(&authorize_url(&app, "https://printer.example/cb", ""))
-        .await;
+    let resp = b.get(&authorize_url(&app, CB, "")).await;
     let page = resp.text().await.unwrap();
-    let resp = b
-        .submit(
-            &page,
-            &[("username", "pat"), ("password", "wrong-password")],
-        )
-        .await;
+    let wrong_password = [("username", "pat"), ("password", "wrong-password")];
+    let resp = b.submit(&page, &wrong_password).await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     let wrong = resp.text().await.unwrap();
     let resp = b
@@ -450,15 +275,10 @@ async fn login_failures_look_alike_and_slow_down() {
     let msg = "The username or password is incorrect.";
     assert!(wrong.contains(msg) && unknown.contains(msg));
     for _ in 0..4 {
-        b.submit(
-            &page,
-            &[("username", "pat"), ("password", "wrong-password")],
-        )
-        .await;
+        b.submit(&page, &wrong_password).await;
     }
-    let resp = b
-        .submit(&page, &[("username", "pat"), ("password", "pat-password")])
-        .await;
+    let right_password = [("username", "pat"), ("password", "pat-password")];
+    let resp = b.submit(&page, &right_password).await;
     assert_eq!(
         resp.status(),
         StatusCode::TOO_MANY_REQUESTS,
@@ -470,9 +290,7 @@ async fn login_failures_look_alike_and_slow_down() {
         .unwrap()
         .contains("Try again in 2 seconds"));
     clock.advance(2);
-    let resp = b
-        .submit(&page, &[("username", "pat"), ("password", "pat-password")])
-        .await;
+    let resp = b.submit(&page, &right_password).await;
     assert_eq!(resp.status(), StatusCode::OK, "the wait ends");
     // Another user is not affected.
     server.create_user("sam", "sam-password", &["member"]).await;
@@ -482,12 +300,14 @@ async fn login_failures_look_alike_and_slow_down() {
     assert_eq!(resp.status(), StatusCode::OK);
 }
 
+/// The login and consent forms are refused (403) without the CSRF token, and
+/// with a token minted for another browser's cookie.
 #[tokio::test]
 async fn forms_without_the_csrf_token_are_refused() {
     let server = TestServer::start().await;
     new_user(&server).await;
     let app = web_app(&server, json!({})).await;
-    let url = authorize_url(&app, "https://printer.example/cb", "");
+    let url = authorize_url(&app, CB, "");
     let mut b = Browser::new(&server);
     let page = b.get(&url).await.text().await.unwrap();
     let mut form = hidden_inputs(&page);
@@ -505,14 +325,10 @@ async fn forms_without_the_csrf_token_are_refused() {
     let resp = b.post_form("/oauth/authorize/login", &form).await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     // Consent: a signed-in browser posting without the token.
-    let resp = sign_in_and_allow(&mut b, &url, "pat", "pat-password").await;
+    let resp = b.sign_in_and_allow(&url, "pat", "pat-password").await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let page = b
-        .get(&authorize_url(
-            &app,
-            "https://printer.example/cb",
-            "&scope=read",
-        ))
+        .get(&authorize_url(&app, CB, "&scope=read"))
         .await
         .text()
         .await
@@ -600,49 +416,48 @@ async fn request_errors_are_redirected_with_the_state() {
     let public = web_app(&server, json!({"type": "public", "redirect_uris": ["http://127.0.0.1/cb"], "grant_types": ["authorization_code"]})).await;
     let plain_ok = web_app(&server, json!({"allow_plain_pkce": true})).await;
     let mut b = Browser::new(&server);
-    let base = |app: &App, uri: &str| {
+    let base = |app: &OAuthClient, uri: &str| {
         format!(
             "/oauth/authorize?client_id={}&redirect_uri={}&state=s1",
             app.id,
             form_urlencoded::byte_serialize(uri.as_bytes()).collect::<String>()
         )
     };
-    let cb = "https://printer.example/cb";
     let challenge = pkce::s256(VERIFIER);
     let cases: Vec<(String, &str)> = vec![
-        (base(&app, cb), "invalid_request"),
+        (base(&app, CB), "invalid_request"),
         (
-            format!("{}&response_type=id_token", base(&app, cb)),
+            format!("{}&response_type=id_token", base(&app, CB)),
             "unsupported_response_type",
         ),
         (
-            format!("{}&response_type=token", base(&app, cb)),
+            format!("{}&response_type=token", base(&app, CB)),
             "unauthorized_client",
         ),
         (
-            format!("{}&response_type=code&scope=manageJobs", base(&app, cb)),
+            format!("{}&response_type=code&scope=manageJobs", base(&app, CB)),
             "invalid_scope",
         ),
         (
-            format!("{}&response_type=code&scope=bad\"scope", base(&app, cb)),
+            format!("{}&response_type=code&scope=bad\"scope", base(&app, CB)),
             "invalid_scope",
         ),
         (
             format!(
                 "{}&response_type=code&code_challenge={challenge}&code_challenge_method=S512",
-                base(&app, cb)
+                base(&app, CB)
             ),
             "invalid_request",
         ),
         (
             format!(
                 "{}&response_type=code&code_challenge={challenge}&code_challenge_method=plain",
-                base(&app, cb)
+                base(&app, CB)
             ),
             "invalid_request",
         ),
         (
-            format!("{}&response_type=code&code_challenge=short", base(&app, cb)),
+            format!("{}&response_type=code&code_challenge=short", base(&app, CB)),
             "invalid_request",
         ),
         (
@@ -669,11 +484,15 @@ async fn request_errors_are_redirected_with_the_state() {
     // plain where allowed: accepted (the login page shows).
     let url = format!(
         "{}&response_type=code&code_challenge={VERIFIER}&code_challenge_method=plain",
-        base(&plain_ok, cb)
+        base(&plain_ok, CB)
     );
     assert_eq!(b.get(&url).await.status(), StatusCode::OK);
 }
 
+/// A public client gets the code on the `oob` page (and the `oob:auto` page)
+/// and redeems it with PKCE alone; a loopback redirect registered without a
+/// port works on any port; `response_type=token` with `oob` shows the token
+/// (and no refresh token) in the page title.
 #[tokio::test]
 async fn installed_apps_get_oob_pages_and_loopback_redirects() {
     let server = TestServer::start().await;
@@ -686,13 +505,13 @@ async fn installed_apps_get_oob_pages_and_loopback_redirects() {
     .await;
     let mut b = Browser::new(&server);
 
-    let resp = sign_in_and_allow(
-        &mut b,
-        &authorize_url(&app, "urn:ietf:wg:oauth:2.0:oob", ""),
-        "pat",
-        "pat-password",
-    )
-    .await;
+    let resp = b
+        .sign_in_and_allow(
+            &authorize_url(&app, "urn:ietf:wg:oauth:2.0:oob", ""),
+            "pat",
+            "pat-password",
+        )
+        .await;
     assert_eq!(resp.status(), StatusCode::OK);
     let page = resp.text().await.unwrap();
     let t = title(&page);
@@ -710,7 +529,7 @@ async fn installed_apps_get_oob_pages_and_loopback_redirects() {
         StatusCode::OK,
         "public client, PKCE, no secret"
     );
-    let tok: Value = resp.json().await.unwrap();
+    let tok: serde_json::Value = resp.json().await.unwrap();
     assert!(tok["refresh_token"].is_string());
 
     let resp = b
@@ -727,8 +546,7 @@ async fn installed_apps_get_oob_pages_and_loopback_redirects() {
     let loc = location(&resp);
     assert!(loc.starts_with("http://localhost:61234/cb?code="), "{loc}");
     let code = params_of(&loc, '?')["code"].clone();
-    let resp = redeem(&server, &app, &code, "http://localhost:61234/cb").await;
-    assert_eq!(resp.status(), StatusCode::OK);
+    redeem_json(&server, &app, &code, "http://localhost:61234/cb").await;
 
     // Imagen's example: response_type=token with the oob redirect.
     let q = format!(
@@ -746,6 +564,8 @@ async fn installed_apps_get_oob_pages_and_loopback_redirects() {
     assert!(!t.contains("refresh_token"));
 }
 
+/// The implicit grant redirects with the access token, its type, scope and the
+/// state in the fragment, never a refresh token; the token works.
 #[tokio::test]
 async fn implicit_tokens_come_in_the_fragment() {
     let server = TestServer::start().await;
@@ -756,7 +576,7 @@ async fn implicit_tokens_come_in_the_fragment() {
         "/oauth/authorize?response_type=token&client_id={}&redirect_uri=https://printer.example/cb&state=abc&scope=read",
         app.id
     );
-    let resp = sign_in_and_allow(&mut b, &url, "pat", "pat-password").await;
+    let resp = b.sign_in_and_allow(&url, "pat", "pat-password").await;
     let loc = location(&resp);
     assert!(
         loc.starts_with("https://printer.example/cb#access_token="),
@@ -770,6 +590,9 @@ async fn implicit_tokens_come_in_the_fragment() {
     assert_eq!(me_status(&server, &p["access_token"]).await, StatusCode::OK);
 }
 
+/// A code redeems only for its client, its redirect URI and its verifier
+/// (a code issued without a challenge not with one either), once, within ten
+/// minutes; a replay by its own client revokes what the first redemption issued.
 #[tokio::test]
 async fn codes_are_bound_single_use_and_short_lived() {
     let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000)));
@@ -777,106 +600,64 @@ async fn codes_are_bound_single_use_and_short_lived() {
     new_user(&server).await;
     let app = web_app(&server, json!({})).await;
     let other = web_app(&server, json!({})).await;
-    let cb = "https://printer.example/cb";
     let mut b = Browser::new(&server);
-    let code = first_code(&mut b, &app, cb, "").await;
+    let code = first_code(&mut b, &app, CB, "").await;
 
     // Another client, another redirect URI, a wrong verifier, no verifier.
-    let resp = redeem(&server, &other, &code, cb).await;
+    let resp = redeem(&server, &other, &code, CB).await;
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
     // (A failed attempt by another client used the code up: start again.)
-    let code = fresh_code(&mut b, &app, cb).await;
+    let code = fresh_code(&mut b, &app, CB).await;
     let resp = redeem(&server, &app, &code, "https://printer.example/other").await;
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
-    let code = fresh_code(&mut b, &app, cb).await;
-    let resp = exchange(
-        &server,
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", cb),
-            ("code_verifier", &format!("{VERIFIER}x")),
-        ],
-    )
-    .await;
+    let code = fresh_code(&mut b, &app, CB).await;
+    let wrong_verifier = format!("{VERIFIER}x");
+    let grant = Grant::code(&code, CB).verifier(&wrong_verifier);
+    let resp = server.token(app.auth(), grant).await;
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
-    let code = fresh_code(&mut b, &app, cb).await;
-    let resp = exchange(
-        &server,
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", cb),
-        ],
-    )
-    .await;
+    let code = fresh_code(&mut b, &app, CB).await;
+    let resp = server.token(app.auth(), Grant::code(&code, CB)).await;
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
 
     // A replayed code fails and revokes what the first redemption issued.
-    let code = fresh_code(&mut b, &app, cb).await;
-    let resp = redeem(&server, &app, &code, cb).await;
-    let t: Value = resp.json().await.unwrap();
-    let access = t["access_token"].as_str().unwrap().to_owned();
-    assert_eq!(me_status(&server, &access).await, StatusCode::OK);
-    let resp = redeem(&server, &app, &code, cb).await;
+    let code = fresh_code(&mut b, &app, CB).await;
+    let t = redeem_json(&server, &app, &code, CB).await;
+    let access = t["access_token"].as_str().unwrap();
+    assert_eq!(me_status(&server, access).await, StatusCode::OK);
+    let resp = redeem(&server, &app, &code, CB).await;
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
-    assert_eq!(me_status(&server, &access).await, StatusCode::UNAUTHORIZED);
-    let resp = exchange(
-        &server,
-        &app,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", t["refresh_token"].as_str().unwrap()),
-        ],
-    )
-    .await;
+    assert_eq!(me_status(&server, access).await, StatusCode::UNAUTHORIZED);
+    let refresh = Grant::refresh(t["refresh_token"].as_str().unwrap());
+    let resp = server.token(app.auth(), refresh).await;
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
 
     // Ten minutes at most.
-    let code = fresh_code(&mut b, &app, cb).await;
+    let code = fresh_code(&mut b, &app, CB).await;
     clock.advance(600);
-    let resp = redeem(&server, &app, &code, cb).await;
+    let resp = redeem(&server, &app, &code, CB).await;
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
 
     // PKCE downgrade: a code issued without a challenge, redeemed with a verifier.
     let url = format!(
-        "/oauth/authorize?response_type=code&client_id={}&redirect_uri={cb}",
+        "/oauth/authorize?response_type=code&client_id={}&redirect_uri={CB}",
         app.id
     );
     let resp = b.get(&url).await;
     let code = params_of(&location(&resp), '?')["code"].clone();
-    let resp = redeem(&server, &app, &code, cb).await;
+    let resp = redeem(&server, &app, &code, CB).await;
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
 }
 
-/// Signs `pat` in, allows, and returns the code the redirect carries.
-async fn first_code(b: &mut Browser, app: &App, cb: &str, extra: &str) -> String {
-    let resp = sign_in_and_allow(b, &authorize_url(app, cb, extra), "pat", "pat-password").await;
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    params_of(&location(&resp), '?')["code"].clone()
-}
-
-async fn fresh_code(b: &mut Browser, app: &App, cb: &str) -> String {
-    let resp = b.get(&authorize_url(app, cb, "")).await;
-    assert_eq!(
-        resp.status(),
-        StatusCode::FOUND,
-        "signed in and consented already"
-    );
-    params_of(&location(&resp), '?')["code"].clone()
-}
-
+/// Eight refreshes of one token at once: exactly one wins, the others are
+/// reuse, so the whole grant is revoked (RFC 9700), the winner's tokens too.
 #[tokio::test]
 async fn concurrent_refreshes_exactly_one_wins() {
     let server = TestServer::start().await;
     new_user(&server).await;
     let app = web_app(&server, json!({})).await;
-    let cb = "https://printer.example/cb";
     let mut b = Browser::new(&server);
-    let code = first_code(&mut b, &app, cb, "").await;
-    let t: Value = redeem(&server, &app, &code, cb).await.json().await.unwrap();
+    let code = first_code(&mut b, &app, CB, "").await;
+    let t = redeem_json(&server, &app, &code, CB).await;
     let refresh = t["refresh_token"].as_str().unwrap().to_owned();
     let mut tasks = Vec::new();
     for _ in 0..8 {
@@ -884,17 +665,14 @@ async fn concurrent_refreshes_exactly_one_wins() {
             server.client.clone(),
             server.url("/oauth/token"),
             app.id.clone(),
-            app.secret.clone().unwrap(),
+            app.secret().to_owned(),
             refresh.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let resp = client
                 .post(url)
                 .basic_auth(id, Some(secret))
-                .form(&[
-                    ("grant_type", "refresh_token"),
-                    ("refresh_token", refresh.as_str()),
-                ])
+                .form(&Grant::refresh(&refresh).params())
                 .send()
                 .await
                 .unwrap();
@@ -918,15 +696,8 @@ async fn concurrent_refreshes_exactly_one_wins() {
         me_status(&server, won["access_token"].as_str().unwrap()).await,
         StatusCode::UNAUTHORIZED
     );
-    let resp = exchange(
-        &server,
-        &app,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", won["refresh_token"].as_str().unwrap()),
-        ],
-    )
-    .await;
+    let refresh = Grant::refresh(won["refresh_token"].as_str().unwrap());
+    let resp = server.token(app.auth(), refresh).await;
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
 }
 
@@ -937,14 +708,13 @@ async fn revoking_a_clients_tokens_ends_its_grants() {
     let server = TestServer::start().await;
     new_user(&server).await;
     let app = web_app(&server, json!({})).await;
-    let cb = "https://printer.example/cb";
     let mut b = Browser::new(&server);
-    let code = first_code(&mut b, &app, cb, "").await;
-    let t: Value = redeem(&server, &app, &code, cb).await.json().await.unwrap();
-    let pending = fresh_code(&mut b, &app, cb).await;
+    let code = first_code(&mut b, &app, CB, "").await;
+    let t = redeem_json(&server, &app, &code, CB).await;
+    let pending = fresh_code(&mut b, &app, CB).await;
     let doc: Value = server
         .as_admin(
-            reqwest::Method::POST,
+            Method::POST,
             &format!("/api/v1/clients/{}/secret?revoke_tokens=true", app.id),
         )
         .send()
@@ -953,36 +723,17 @@ async fn revoking_a_clients_tokens_ends_its_grants() {
         .json()
         .await
         .unwrap();
-    let app = App {
-        id: app.id.clone(),
-        secret: doc["client_secret"].as_str().map(str::to_owned),
-    };
-    let resp = exchange(
-        &server,
-        &app,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", t["refresh_token"].as_str().unwrap()),
-        ],
-    )
-    .await;
+    let app = OAuthClient::of(&doc);
+    let refresh = t["refresh_token"].as_str().unwrap();
+    let resp = server.token(app.auth(), Grant::refresh(refresh)).await;
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
-    let resp = redeem(&server, &app, &pending, cb).await;
+    let resp = redeem(&server, &app, &pending, CB).await;
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
     assert_eq!(
         me_status(&server, t["access_token"].as_str().unwrap()).await,
         StatusCode::UNAUTHORIZED
     );
-    let intro: Value = server
-        .post("/oauth/introspect")
-        .basic_auth(&app.id, app.secret.as_deref())
-        .form(&[("token", t["refresh_token"].as_str().unwrap())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let intro = server.introspect_json(app.auth(), refresh).await;
     assert_eq!(intro, json!({"active": false}));
 }
 
@@ -992,16 +743,13 @@ async fn a_password_change_signs_the_browser_out() {
     let server = TestServer::start().await;
     let pat = server.create_user("pat", "pat-password", &["member"]).await;
     let app = web_app(&server, json!({})).await;
-    let cb = "https://printer.example/cb";
+    let url = authorize_url(&app, CB, "");
     let mut b = Browser::new(&server);
-    sign_in_and_allow(&mut b, &authorize_url(&app, cb, ""), "pat", "pat-password").await;
-    assert_eq!(
-        b.get(&authorize_url(&app, cb, "")).await.status(),
-        StatusCode::FOUND
-    );
+    b.sign_in_and_allow(&url, "pat", "pat-password").await;
+    assert_eq!(b.get(&url).await.status(), StatusCode::FOUND);
     let resp = server
         .as_admin(
-            reqwest::Method::PATCH,
+            Method::PATCH,
             &format!("/api/v1/users/{}", pat["id"].as_str().unwrap()),
         )
         .json(&json!({"password": "pat-new-password"}))
@@ -1009,66 +757,45 @@ async fn a_password_change_signs_the_browser_out() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    let resp = b.get(&authorize_url(&app, cb, "")).await;
+    let resp = b.get(&url).await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(resp.text().await.unwrap().contains("name=\"password\""));
 }
 
+/// Introspection describes a live refresh token; revoking it (with the hint)
+/// also revokes the access tokens it issued, and it no longer refreshes.
 #[tokio::test]
 async fn revoking_a_refresh_token_revokes_its_access_tokens() {
     let server = TestServer::start().await;
     new_user(&server).await;
     let app = web_app(&server, json!({})).await;
-    let cb = "https://printer.example/cb";
     let mut b = Browser::new(&server);
-    let code = first_code(&mut b, &app, cb, "").await;
-    let t: Value = redeem(&server, &app, &code, cb).await.json().await.unwrap();
+    let code = first_code(&mut b, &app, CB, "").await;
+    let t = redeem_json(&server, &app, &code, CB).await;
     let (access, refresh) = (
         t["access_token"].as_str().unwrap(),
         t["refresh_token"].as_str().unwrap(),
     );
-    let intro: Value = server
-        .post("/oauth/introspect")
-        .basic_auth(&app.id, app.secret.as_deref())
-        .form(&[("token", refresh)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let intro = server.introspect_json(app.auth(), refresh).await;
     assert_eq!(intro["active"], true);
     assert_eq!(intro["token_type"], "refresh_token");
     assert_eq!(intro["username"], "pat");
+    let hinted = [("token", refresh), ("token_type_hint", "refresh_token")];
     let resp = server
-        .post("/oauth/revoke")
-        .basic_auth(&app.id, app.secret.as_deref())
-        .form(&[("token", refresh), ("token_type_hint", "refresh_token")])
-        .send()
-        .await
-        .unwrap();
+        .oauth_form("/oauth/revoke", app.auth(), &hinted)
+        .await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(me_status(&server, access).await, StatusCode::UNAUTHORIZED);
-    let resp = exchange(
-        &server,
-        &app,
-        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
-    )
-    .await;
+    let resp = server.token(app.auth(), Grant::refresh(refresh)).await;
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
 }
 
+/// The metadata names the authorization endpoint, both response types, both
+/// PKCE methods, every grant, and `none` for public clients.
 #[tokio::test]
 async fn metadata_lists_the_authorization_endpoint() {
     let server = TestServer::start().await;
-    let m: Value = server
-        .get("/.well-known/oauth-authorization-server")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let m = server.metadata().await;
     assert_eq!(m["authorization_endpoint"], server.url("/oauth/authorize"));
     assert_eq!(m["response_types_supported"], json!(["code", "token"]));
     assert_eq!(
@@ -1090,24 +817,28 @@ async fn metadata_lists_the_authorization_endpoint() {
         .contains(&json!("none")));
 }
 
+/// `/oauth/authorize` for the swagger-ui client with an S256 challenge and `redirect`.
+fn swagger_ui_url(redirect: &str) -> String {
+    format!(
+        "/oauth/authorize?response_type=code&client_id=swagger-ui&redirect_uri={}&code_challenge={}&code_challenge_method=S256",
+        form_urlencoded::byte_serialize(redirect.as_bytes()).collect::<String>(),
+        pkce::s256(VERIFIER),
+    )
+}
+
 /// The built-in swagger-ui client's redirect URI is a path on this server's own
 /// origin: the loopback host it was reached at, or `--public-url`; a Host
 /// header naming another host (DNS rebinding) does not make it a target.
 #[tokio::test]
 async fn swagger_ui_redirects_only_to_this_servers_origin() {
     let server = TestServer::start().await;
-    let challenge = pkce::s256(VERIFIER);
-    let url = |redirect: &str| {
-        format!(
-            "/oauth/authorize?response_type=code&client_id=swagger-ui&redirect_uri={}&code_challenge={challenge}&code_challenge_method=S256",
-            form_urlencoded::byte_serialize(redirect.as_bytes()).collect::<String>()
-        )
-    };
     let mut b = Browser::new(&server);
     let own = format!("{}/docs/oauth-receiver.html", server.base);
-    assert_eq!(b.get(&url(&own)).await.status(), StatusCode::OK);
+    assert_eq!(b.get(&swagger_ui_url(&own)).await.status(), StatusCode::OK);
     let resp = server
-        .get(&url("http://evil.example:8080/docs/oauth-receiver.html"))
+        .get(&swagger_ui_url(
+            "http://evil.example:8080/docs/oauth-receiver.html",
+        ))
         .header("host", "evil.example:8080")
         .send()
         .await
@@ -1115,7 +846,9 @@ async fn swagger_ui_redirects_only_to_this_servers_origin() {
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     assert!(resp.headers().get("location").is_none());
     let resp = b
-        .get(&url("http://127.0.0.1:1/docs/oauth-receiver.html"))
+        .get(&swagger_ui_url(
+            "http://127.0.0.1:1/docs/oauth-receiver.html",
+        ))
         .await;
     assert_eq!(
         resp.status(),
@@ -1129,7 +862,9 @@ async fn swagger_ui_redirects_only_to_this_servers_origin() {
         .await;
     let mut b = Browser::new(&public);
     let resp = b
-        .get(&url("https://auth.example.test/docs/oauth-receiver.html"))
+        .get(&swagger_ui_url(
+            "https://auth.example.test/docs/oauth-receiver.html",
+        ))
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(resp
@@ -1146,51 +881,28 @@ async fn deleting_a_client_forgets_its_consents() {
     let server = TestServer::start().await;
     new_user(&server).await;
     let app = web_app(&server, json!({})).await;
-    let cb = "https://printer.example/cb";
     let mut b = Browser::new(&server);
-    sign_in_and_allow(&mut b, &authorize_url(&app, cb, ""), "pat", "pat-password").await;
+    b.sign_in_and_allow(&authorize_url(&app, CB, ""), "pat", "pat-password")
+        .await;
+    let store = &server.state.store;
+    let pat_id = || store.users().get_by_username("pat").unwrap().unwrap().id;
     assert_eq!(
-        server
-            .state
-            .store
+        store
             .grants()
-            .consent(
-                server
-                    .state
-                    .store
-                    .users()
-                    .get_by_username("pat")
-                    .unwrap()
-                    .unwrap()
-                    .id
-                    .as_str(),
-                &app.id
-            )
+            .consent(pat_id().as_str(), &app.id)
             .unwrap()
             .map(|c| c.scopes.len()),
         Some(2)
     );
     let resp = server
-        .as_admin(
-            reqwest::Method::DELETE,
-            &format!("/api/v1/clients/{}", app.id),
-        )
+        .as_admin(Method::DELETE, &format!("/api/v1/clients/{}", app.id))
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
-    let pat = server
-        .state
-        .store
-        .users()
-        .get_by_username("pat")
-        .unwrap()
-        .unwrap();
-    assert!(server
-        .state
-        .store
+    assert!(store
         .grants()
-        .consent(&pat.id, &app.id)
+        .consent(&pat_id(), &app.id)
         .unwrap()
         .is_none());
 }
@@ -1203,7 +915,7 @@ async fn state_is_echoed_exactly_when_sent() {
     let app = web_app(&server, json!({"skip_consent": true})).await;
     let mut b = Browser::new(&server);
     let base = format!(
-        "/oauth/authorize?response_type=code&client_id={}&redirect_uri=https://printer.example/cb",
+        "/oauth/authorize?response_type=code&client_id={}&redirect_uri={CB}",
         app.id
     );
     let page = b.get(&base).await.text().await.unwrap();
@@ -1225,31 +937,19 @@ async fn refreshes_follow_the_clients_current_scopes() {
     let server = TestServer::start().await;
     new_user(&server).await;
     let app = web_app(&server, json!({})).await;
-    let cb = "https://printer.example/cb";
     let mut b = Browser::new(&server);
-    let code = first_code(&mut b, &app, cb, "&scope=read+readUsersData").await;
-    let t: Value = redeem(&server, &app, &code, cb).await.json().await.unwrap();
+    let code = first_code(&mut b, &app, CB, "&scope=read+readUsersData").await;
+    let t = redeem_json(&server, &app, &code, CB).await;
     assert_eq!(t["scope"], "read readUsersData");
     let resp = server
-        .as_admin(
-            reqwest::Method::PATCH,
-            &format!("/api/v1/clients/{}", app.id),
-        )
+        .as_admin(Method::PATCH, &format!("/api/v1/clients/{}", app.id))
         .json(&json!({"scopes": ["readUsersData", "modifyUsersData"]}))
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    let resp = exchange(
-        &server,
-        &app,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", t["refresh_token"].as_str().unwrap()),
-        ],
-    )
-    .await;
-    let t2: Value = resp.json().await.unwrap();
+    let refresh = Grant::refresh(t["refresh_token"].as_str().unwrap());
+    let t2 = server.token_json(app.auth(), refresh).await;
     assert_eq!(t2["scope"], "readUsersData", "{t2}");
 }
 
@@ -1263,10 +963,9 @@ async fn first_party_clients_still_ask_for_latchkey_scopes() {
         json!({"skip_consent": true, "scopes": ["read", "keys:read"]}),
     )
     .await;
-    let cb = "https://printer.example/cb";
     let mut b = Browser::new(&server);
     let page = b
-        .get(&authorize_url(&app, cb, "&scope=read+keys:read"))
+        .get(&authorize_url(&app, CB, "&scope=read+keys:read"))
         .await
         .text()
         .await
@@ -1277,7 +976,7 @@ async fn first_party_clients_still_ask_for_latchkey_scopes() {
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(resp.text().await.unwrap().contains("name=\"decision\""));
     // Without them, first-party means no question.
-    let resp = b.get(&authorize_url(&app, cb, "&scope=read")).await;
+    let resp = b.get(&authorize_url(&app, CB, "&scope=read")).await;
     assert_eq!(resp.status(), StatusCode::FOUND);
 }
 
@@ -1288,11 +987,10 @@ async fn a_code_replayed_by_another_client_revokes_nothing() {
     new_user(&server).await;
     let app = web_app(&server, json!({})).await;
     let other = web_app(&server, json!({})).await;
-    let cb = "https://printer.example/cb";
     let mut b = Browser::new(&server);
-    let code = first_code(&mut b, &app, cb, "").await;
-    let t: Value = redeem(&server, &app, &code, cb).await.json().await.unwrap();
-    let resp = redeem(&server, &other, &code, cb).await;
+    let code = first_code(&mut b, &app, CB, "").await;
+    let t = redeem_json(&server, &app, &code, CB).await;
+    let resp = redeem(&server, &other, &code, CB).await;
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
     assert_eq!(
         me_status(&server, t["access_token"].as_str().unwrap()).await,

@@ -1,11 +1,16 @@
 //! The harness every integration test uses: a real server in this process, on
 //! an ephemeral port, with its own store; plus small helpers for requests.
 //! Every request a test sends through it is status-checked against the spec
-//! ([`checked`]).
+//! ([`checked`]); [`oauth`] has typed token, introspection and revocation
+//! requests, and [`browser`] the scripted browser for the authorization pages.
 
+pub mod browser;
 pub mod checked;
+pub mod oauth;
 
+pub use browser::{hidden_inputs, location, params_of, title, Browser};
 pub use checked::{checked, CheckedClient, CheckedRequest};
+pub use oauth::{ClientAuth, Grant, OAuthClient};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,6 +27,9 @@ use tokio::task::JoinHandle;
 
 /// The bootstrap admin's password on every test server.
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+
+/// The bootstrap admin as (username, password).
+pub const ADMIN: (&str, &str) = ("admin", ADMIN_PASSWORD);
 
 /// How long any single request may take before the test fails.
 const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
@@ -169,6 +177,44 @@ impl TestServer {
         assert_eq!(resp.status(), StatusCode::CREATED, "creating {username}");
         resp.json().await.unwrap()
     }
+
+    /// `GET /api/v1/users/me` with `token` (an access token or API key) as Bearer.
+    pub async fn me_bearer(&self, token: &str) -> Response {
+        self.get("/api/v1/users/me")
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Registers a client as `user` (username, password); returns the response.
+    pub async fn register_client(&self, user: (&str, &str), body: Value) -> Response {
+        self.post("/api/v1/clients")
+            .basic_auth(user.0, Some(user.1))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Registers a client as the admin, expecting 201; returns its credentials document.
+    pub async fn admin_client(&self, body: Value) -> Value {
+        let resp = self.register_client(ADMIN, body).await;
+        expect_json(resp, StatusCode::CREATED).await
+    }
+
+    /// Creates an API key as `user` (username, password), expecting 201;
+    /// returns the create response (the only one that shows the secret).
+    pub async fn create_api_key(&self, user: (&str, &str), body: Value) -> Value {
+        let resp = self
+            .post("/api/v1/api-keys")
+            .basic_auth(user.0, Some(user.1))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        expect_json(resp, StatusCode::CREATED).await
+    }
 }
 
 impl Drop for TestServer {
@@ -178,6 +224,14 @@ impl Drop for TestServer {
             let _ = tx.send(());
         }
     }
+}
+
+/// Asserts the status and that the body is JSON; returns it.
+pub async fn expect_json(resp: Response, status: StatusCode) -> Value {
+    let got = resp.status();
+    let text = resp.text().await.unwrap();
+    assert_eq!(got, status, "body: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
 }
 
 /// Asserts the status and that the body is the API's JSON error shape; returns it.

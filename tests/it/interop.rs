@@ -18,12 +18,11 @@ use oauth2::{
     EndpointNotSet, EndpointSet, HttpClientError, HttpRequest, HttpResponse, PkceCodeChallenge,
     RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse, TokenUrl,
 };
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::authorize::{params_of, sign_in_and_allow, Browser};
 use crate::common::checked::assert_declared;
-use crate::common::TestServer;
+use crate::common::{params_of, Browser, OAuthClient, TestServer};
 use crate::subprocess::{repo, run_bounded, target_dir};
 
 /// What a failed `oauth2` token request gives back.
@@ -56,36 +55,20 @@ const PASSWORD: &str = "pat-password";
 /// 60 s refresh leeway, so it never refreshes on its own behind the script's back.
 const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(600);
 
-/// A registered confidential client: its id and its one-time secret.
-struct Registered {
-    id: String,
-    secret: String,
-}
-
 /// Registers a confidential client_credentials client, owned by admin, allowed `read` and `write`.
-async fn register_client(server: &TestServer) -> Registered {
-    let resp = server
-        .as_admin(Method::POST, "/api/v1/clients")
-        .json(&json!({
+async fn register_client(server: &TestServer) -> OAuthClient {
+    let body = server
+        .admin_client(json!({
             "name": "svc",
             "type": "confidential",
             "grant_types": ["client_credentials"],
             "scopes": ["read", "write"],
             "access_token_ttl_seconds": ACCESS_TOKEN_TTL.as_secs(),
         }))
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    assert_eq!(status, StatusCode::CREATED, "registering a client: {text}");
-    let body: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
+        .await;
     let secret = body["client_secret"].as_str().unwrap_or_default();
     assert!(secret.starts_with("lk_cs_"), "client_secret: {body}");
-    Registered {
-        id: body["client_id"].as_str().unwrap().to_owned(),
-        secret: secret.to_owned(),
-    }
+    OAuthClient::of(&body)
 }
 
 /// The HTTP client the `oauth2` crate sends its token requests with: reqwest,
@@ -123,18 +106,11 @@ impl<'c> AsyncHttpClient<'c> for SpecCheckedHttp {
     }
 }
 
-/// A registered code-flow client; `secret` is `None` for a public one.
-struct CodeApp {
-    id: String,
-    secret: Option<String>,
-}
-
 /// Registers a `confidential` or `public` client for the code flow with refresh
 /// tokens, owned by admin, allowed `read` and `write`, redirecting to [`REGISTERED_REDIRECT`].
-async fn register_code_client(server: &TestServer, kind: &str) -> CodeApp {
-    let resp = server
-        .as_admin(Method::POST, "/api/v1/clients")
-        .json(&json!({
+async fn register_code_client(server: &TestServer, kind: &str) -> OAuthClient {
+    let body = server
+        .admin_client(json!({
             "name": format!("{kind} app"),
             "type": kind,
             "redirect_uris": [REGISTERED_REDIRECT],
@@ -142,29 +118,18 @@ async fn register_code_client(server: &TestServer, kind: &str) -> CodeApp {
             "scopes": ["read", "write"],
             "access_token_ttl_seconds": ACCESS_TOKEN_TTL.as_secs(),
         }))
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    assert_eq!(
-        status,
-        StatusCode::CREATED,
-        "registering a {kind} client: {text}"
-    );
-    let body: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
-    let secret = body["client_secret"].as_str().map(str::to_owned);
+        .await;
+    let app = OAuthClient::of(&body);
     match kind {
-        "public" => assert_eq!(secret, None, "a public client has no secret: {body}"),
+        "public" => assert_eq!(app.secret, None, "a public client has no secret: {body}"),
         _ => assert!(
-            secret.as_deref().is_some_and(|s| s.starts_with("lk_cs_")),
+            app.secret
+                .as_deref()
+                .is_some_and(|s| s.starts_with("lk_cs_")),
             "client_secret: {body}"
         ),
     }
-    CodeApp {
-        id: body["client_id"].as_str().unwrap().to_owned(),
-        secret,
-    }
+    app
 }
 
 /// Asks for a client_credentials token the way an `oauth2` crate user would.
@@ -219,7 +184,7 @@ async fn oauth2_crate_client_credentials() {
             &http,
             &server,
             &client.id,
-            &client.secret,
+            client.secret(),
             auth_type.clone(),
             &["read", "write"],
         )
@@ -233,12 +198,7 @@ async fn oauth2_crate_client_credentials() {
         scopes.sort_unstable();
         assert_eq!(scopes, ["read", "write"], "{auth_type:?}");
 
-        let resp = server
-            .get("/api/v1/users/me")
-            .bearer_auth(access)
-            .send()
-            .await
-            .unwrap();
+        let resp = server.me_bearer(access).await;
         assert_eq!(resp.status(), StatusCode::OK, "{auth_type:?}");
         let me: Value = resp.json().await.unwrap();
         assert_eq!(me["auth_method"], "access_token", "{me}");
@@ -253,7 +213,7 @@ async fn oauth2_crate_client_credentials() {
         granted.sort_unstable();
         assert_eq!(granted, ["read", "write"], "{me}");
 
-        let wrong_secret = format!("{}x", client.secret);
+        let wrong_secret = format!("{}x", client.secret());
         let refused = oauth2_token(
             &http,
             &server,
@@ -275,7 +235,7 @@ async fn oauth2_crate_client_credentials() {
                 &http,
                 &server,
                 &client.id,
-                &client.secret,
+                client.secret(),
                 auth_type.clone(),
                 &[scope],
             )
@@ -319,7 +279,7 @@ async fn oauth2_crate_code_flow_with_pkce_and_refresh() {
 }
 
 /// An `oauth2` client for `app` that redirects to [`CLIENT_REDIRECT`].
-fn code_flow_client(server: &TestServer, app: &CodeApp, auth_type: AuthType) -> CodeFlowClient {
+fn code_flow_client(server: &TestServer, app: &OAuthClient, auth_type: AuthType) -> CodeFlowClient {
     let client = BasicClient::new(ClientId::new(app.id.clone()))
         .set_auth_uri(AuthUrl::new(server.url("/oauth/authorize")).unwrap())
         .set_token_uri(TokenUrl::new(server.url("/oauth/token")).unwrap())
@@ -356,7 +316,9 @@ async fn oauth2_code_flow(
     let (resp, expected) = if consented {
         (browser.get(&path_and_query).await, StatusCode::FOUND)
     } else {
-        let resp = sign_in_and_allow(browser, &path_and_query, USERNAME, PASSWORD).await;
+        let resp = browser
+            .sign_in_and_allow(&path_and_query, USERNAME, PASSWORD)
+            .await;
         (resp, StatusCode::SEE_OTHER)
     };
     let status = resp.status();
@@ -428,12 +390,7 @@ async fn oauth2_code_flow(
         "{label}: the rotated refresh token after its predecessor was reused"
     );
     for token in [access, new_access] {
-        let resp = server
-            .get("/api/v1/users/me")
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+        let resp = server.me_bearer(token).await;
         assert_eq!(
             resp.status(),
             StatusCode::UNAUTHORIZED,
@@ -469,12 +426,7 @@ fn issued<'t>(token: &'t BasicTokenResponse, label: &str) -> &'t RefreshToken {
 
 /// Asserts that `access` authenticates at /api/v1/users/me as [`USERNAME`] through `client_id`.
 async fn assert_me(server: &TestServer, access: &str, client_id: &ClientId, label: &str) {
-    let resp = server
-        .get("/api/v1/users/me")
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
+    let resp = server.me_bearer(access).await;
     let status = resp.status();
     let text = resp.text().await.unwrap();
     assert_eq!(status, StatusCode::OK, "{label}: /users/me: {text}");
@@ -496,7 +448,7 @@ async fn authlib_client_credentials() {
     run_script(
         &python,
         "authlib_client_credentials.py",
-        &[&server.base, &client.id, &client.secret],
+        &[&server.base, &client.id, client.secret()],
     )
     .await;
     server.stop().await;
@@ -515,7 +467,7 @@ async fn authlib_code_flow_with_pkce_and_refresh() {
     server.create_user(USERNAME, PASSWORD, &["member"]).await;
     let confidential = register_code_client(&server, "confidential").await;
     let public = register_code_client(&server, "public").await;
-    let secret = confidential.secret.unwrap();
+    let secret = confidential.secret().to_owned();
 
     run_script(
         &python,
