@@ -2,10 +2,12 @@
 //! an ephemeral port, with its own store; plus small helpers for requests.
 //! Every request a test sends through it is status-checked against the spec
 //! ([`checked`]); [`oauth`] has typed token, introspection and revocation
-//! requests, and [`browser`] the scripted browser for the authorization pages.
+//! requests, [`browser`] the scripted browser for the authorization pages, and
+//! [`code_flow`] the fixture the authorization-endpoint tests share.
 
 pub mod browser;
 pub mod checked;
+pub mod code_flow;
 pub mod oauth;
 
 pub use browser::{hidden_inputs, location, params_of, title, Browser};
