@@ -4,22 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::common::{expect_error, expect_error_naming, TestServer};
-
-/// Creates a key as `user`/`password` and returns the create response.
-pub async fn create_key(server: &TestServer, user: (&str, &str), body: Value) -> Value {
-    let resp = server
-        .post("/api/v1/api-keys")
-        .basic_auth(user.0, Some(user.1))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::CREATED);
-    resp.json().await.unwrap()
-}
-
-const ADMIN: (&str, &str) = ("admin", crate::common::ADMIN_PASSWORD);
+use crate::common::{expect_error, expect_error_naming, TestServer, ADMIN};
 
 /// A clock that moves only when the test says so, starting at today's time.
 fn manual_clock() -> std::sync::Arc<latchkey::clock::ManualClock> {
@@ -29,23 +14,12 @@ fn manual_clock() -> std::sync::Arc<latchkey::clock::ManualClock> {
     ))
 }
 
-async fn me_with(server: &TestServer, secret: &str) -> reqwest::Response {
-    server
-        .get("/api/v1/users/me")
-        .bearer_auth(secret)
-        .send()
-        .await
-        .unwrap()
-}
-
 /// The secret appears in the create response only; list and get show a prefix,
 /// usage and settings, never the secret or its hash.
 #[tokio::test]
 async fn the_secret_is_shown_exactly_once() {
     let server = TestServer::start().await;
-    let created = create_key(
-        &server,
-        ADMIN,
+    let created = server.create_api_key(ADMIN,
         json!({"name": "ci", "scopes": ["keys:read"], "meta": {"team": "qa"}, "expires_in_seconds": 3600}),
     )
     .await;
@@ -90,14 +64,11 @@ async fn the_secret_is_shown_exactly_once() {
 #[tokio::test]
 async fn a_key_acts_as_its_owner_narrowed_to_its_scopes() {
     let server = TestServer::start().await;
-    let key = create_key(
-        &server,
-        ADMIN,
-        json!({"name": "reader", "scopes": ["users:read"]}),
-    )
-    .await;
+    let key = server
+        .create_api_key(ADMIN, json!({"name": "reader", "scopes": ["users:read"]}))
+        .await;
     let secret = key["secret"].as_str().unwrap();
-    let me: Value = me_with(&server, secret).await.json().await.unwrap();
+    let me: Value = server.me_bearer(secret).await.json().await.unwrap();
     assert_eq!(me["username"], "admin");
     assert_eq!(me["auth_method"], "api_key");
     assert_eq!(me["api_key"], json!({"id": key["id"], "name": "reader"}));
@@ -139,9 +110,11 @@ async fn a_key_acts_as_its_owner_narrowed_to_its_scopes() {
 #[tokio::test]
 async fn disable_enable_and_delete_take_effect_at_once() {
     let server = TestServer::start().await;
-    let key = create_key(&server, ADMIN, json!({"name": "toggle"})).await;
+    let key = server
+        .create_api_key(ADMIN, json!({"name": "toggle"}))
+        .await;
     let (id, secret) = (key["id"].as_str().unwrap(), key["secret"].as_str().unwrap());
-    assert_eq!(me_with(&server, secret).await.status(), StatusCode::OK);
+    assert_eq!(server.me_bearer(secret).await.status(), StatusCode::OK);
 
     let off: Value = server
         .as_admin(Method::POST, &format!("/api/v1/api-keys/{id}/disable"))
@@ -153,7 +126,7 @@ async fn disable_enable_and_delete_take_effect_at_once() {
         .unwrap();
     assert_eq!(off["enabled"], false);
     expect_error(
-        me_with(&server, secret).await,
+        server.me_bearer(secret).await,
         StatusCode::UNAUTHORIZED,
         "invalid_token",
     )
@@ -164,7 +137,7 @@ async fn disable_enable_and_delete_take_effect_at_once() {
         .send()
         .await
         .unwrap();
-    assert_eq!(me_with(&server, secret).await.status(), StatusCode::OK);
+    assert_eq!(server.me_bearer(secret).await.status(), StatusCode::OK);
 
     let resp = server
         .as_admin(Method::DELETE, &format!("/api/v1/api-keys/{id}"))
@@ -173,7 +146,7 @@ async fn disable_enable_and_delete_take_effect_at_once() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     expect_error(
-        me_with(&server, secret).await,
+        server.me_bearer(secret).await,
         StatusCode::UNAUTHORIZED,
         "invalid_token",
     )
@@ -192,12 +165,9 @@ async fn disable_enable_and_delete_take_effect_at_once() {
 async fn rolling_replaces_the_secret() {
     let clock = manual_clock();
     let server = TestServer::builder().clock(clock.clone()).start().await;
-    let key = create_key(
-        &server,
-        ADMIN,
-        json!({"name": "rolled", "scopes": ["keys:read"]}),
-    )
-    .await;
+    let key = server
+        .create_api_key(ADMIN, json!({"name": "rolled", "scopes": ["keys:read"]}))
+        .await;
     let (id, old) = (key["id"].as_str().unwrap(), key["secret"].as_str().unwrap());
 
     let rolled: Value = server
@@ -213,12 +183,12 @@ async fn rolling_replaces_the_secret() {
     assert_eq!(rolled["id"], id);
     assert_eq!(rolled["scopes"], json!(["keys:read"]));
     expect_error(
-        me_with(&server, old).await,
+        server.me_bearer(old).await,
         StatusCode::UNAUTHORIZED,
         "invalid_token",
     )
     .await;
-    assert_eq!(me_with(&server, new).await.status(), StatusCode::OK);
+    assert_eq!(server.me_bearer(new).await.status(), StatusCode::OK);
 
     let graced: Value = server
         .as_admin(
@@ -234,19 +204,19 @@ async fn rolling_replaces_the_secret() {
     let newest = graced["secret"].as_str().unwrap();
     clock.advance(59);
     assert_eq!(
-        me_with(&server, new).await.status(),
+        server.me_bearer(new).await.status(),
         StatusCode::OK,
         "within grace"
     );
-    assert_eq!(me_with(&server, newest).await.status(), StatusCode::OK);
+    assert_eq!(server.me_bearer(newest).await.status(), StatusCode::OK);
     clock.advance(1);
     expect_error(
-        me_with(&server, new).await,
+        server.me_bearer(new).await,
         StatusCode::UNAUTHORIZED,
         "invalid_token",
     )
     .await;
-    assert_eq!(me_with(&server, newest).await.status(), StatusCode::OK);
+    assert_eq!(server.me_bearer(newest).await.status(), StatusCode::OK);
 
     for bad in ["-1", "999999999999", "soon"] {
         let resp = server
@@ -266,18 +236,15 @@ async fn rolling_replaces_the_secret() {
 async fn expiry_is_enforced() {
     let clock = manual_clock();
     let server = TestServer::builder().clock(clock.clone()).start().await;
-    let key = create_key(
-        &server,
-        ADMIN,
-        json!({"name": "short", "expires_in_seconds": 600}),
-    )
-    .await;
+    let key = server
+        .create_api_key(ADMIN, json!({"name": "short", "expires_in_seconds": 600}))
+        .await;
     let secret = key["secret"].as_str().unwrap();
     clock.advance(599);
-    assert_eq!(me_with(&server, secret).await.status(), StatusCode::OK);
+    assert_eq!(server.me_bearer(secret).await.status(), StatusCode::OK);
     clock.advance(1);
     expect_error(
-        me_with(&server, secret).await,
+        server.me_bearer(secret).await,
         StatusCode::UNAUTHORIZED,
         "invalid_token",
     )
@@ -306,12 +273,9 @@ async fn a_disabled_owner_disables_their_keys() {
     let user = server
         .create_user("owner", "owner-password", &["member"])
         .await;
-    let key = create_key(
-        &server,
-        ("owner", "owner-password"),
-        json!({"name": "mine"}),
-    )
-    .await;
+    let key = server
+        .create_api_key(("owner", "owner-password"), json!({"name": "mine"}))
+        .await;
     let secret = key["secret"].as_str().unwrap();
     let path = format!("/api/v1/users/{}", user["id"].as_str().unwrap());
     server
@@ -321,7 +285,7 @@ async fn a_disabled_owner_disables_their_keys() {
         .await
         .unwrap();
     expect_error(
-        me_with(&server, secret).await,
+        server.me_bearer(secret).await,
         StatusCode::UNAUTHORIZED,
         "invalid_token",
     )
@@ -332,11 +296,11 @@ async fn a_disabled_owner_disables_their_keys() {
         .send()
         .await
         .unwrap();
-    assert_eq!(me_with(&server, secret).await.status(), StatusCode::OK);
+    assert_eq!(server.me_bearer(secret).await.status(), StatusCode::OK);
     // Deleting the owner deletes the keys.
     server.as_admin(Method::DELETE, &path).send().await.unwrap();
     expect_error(
-        me_with(&server, secret).await,
+        server.me_bearer(secret).await,
         StatusCode::UNAUTHORIZED,
         "invalid_token",
     )
@@ -401,12 +365,12 @@ async fn keys_carry_only_scopes_their_owner_may_grant() {
     assert_eq!(ok.status(), StatusCode::CREATED);
 
     // A key may mint keys only within its own scopes.
-    let minting = create_key(
-        &server,
-        ADMIN,
-        json!({"name": "minter", "scopes": ["keys:write", "manageJobs"]}),
-    )
-    .await;
+    let minting = server
+        .create_api_key(
+            ADMIN,
+            json!({"name": "minter", "scopes": ["keys:write", "manageJobs"]}),
+        )
+        .await;
     let secret = minting["secret"].as_str().unwrap();
     let resp = server
         .post("/api/v1/api-keys")
@@ -434,7 +398,9 @@ async fn other_users_keys_are_invisible() {
         .create_user("alice", "alice-password", &["member"])
         .await;
     let bob = server.create_user("bob", "bob-password", &["member"]).await;
-    let bobs = create_key(&server, ("bob", "bob-password"), json!({"name": "bobs"})).await;
+    let bobs = server
+        .create_api_key(("bob", "bob-password"), json!({"name": "bobs"}))
+        .await;
     let id = bobs["id"].as_str().unwrap();
     for (method, path) in [
         (Method::GET, format!("/api/v1/api-keys/{id}")),
@@ -486,7 +452,7 @@ async fn other_users_keys_are_invisible() {
 #[tokio::test]
 async fn bad_bearer_values_get_401() {
     let server = TestServer::start().await;
-    let key = create_key(&server, ADMIN, json!({"name": "real"})).await;
+    let key = server.create_api_key(ADMIN, json!({"name": "real"})).await;
     let secret = key["secret"].as_str().unwrap().to_owned();
     let values: Vec<Vec<u8>> = vec![
         format!("Bearer {}", &secret[..secret.len() - 1]).into_bytes(),
@@ -525,12 +491,14 @@ async fn bad_bearer_values_get_401() {
 async fn keys_and_usage_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::builder().data_dir(dir.path()).start().await;
-    let key = create_key(&server, ADMIN, json!({"name": "durable"})).await;
+    let key = server
+        .create_api_key(ADMIN, json!({"name": "durable"}))
+        .await;
     let secret = key["secret"].as_str().unwrap();
-    assert_eq!(me_with(&server, secret).await.status(), StatusCode::OK);
+    assert_eq!(server.me_bearer(secret).await.status(), StatusCode::OK);
     server.stop().await;
     let server = TestServer::builder().data_dir(dir.path()).start().await;
-    assert_eq!(me_with(&server, secret).await.status(), StatusCode::OK);
+    assert_eq!(server.me_bearer(secret).await.status(), StatusCode::OK);
     let got: Value = server
         .as_admin(
             Method::GET,
@@ -578,18 +546,18 @@ async fn key_fields_are_validated() {
 #[tokio::test]
 async fn keys_cannot_escalate_through_sibling_keys() {
     let server = TestServer::start().await;
-    let strong = create_key(
-        &server,
-        ADMIN,
-        json!({"name": "strong", "scopes": ["users:write", "keys:write"]}),
-    )
-    .await;
-    let weak = create_key(
-        &server,
-        ADMIN,
-        json!({"name": "weak", "scopes": ["keys:write", "keys:read"]}),
-    )
-    .await;
+    let strong = server
+        .create_api_key(
+            ADMIN,
+            json!({"name": "strong", "scopes": ["users:write", "keys:write"]}),
+        )
+        .await;
+    let weak = server
+        .create_api_key(
+            ADMIN,
+            json!({"name": "weak", "scopes": ["keys:write", "keys:read"]}),
+        )
+        .await;
     let (strong_id, weak_secret) = (
         strong["id"].as_str().unwrap(),
         weak["secret"].as_str().unwrap(),
@@ -617,12 +585,9 @@ async fn keys_cannot_escalate_through_sibling_keys() {
     server
         .create_user("victim", "victim-password", &["admin"])
         .await;
-    let theirs = create_key(
-        &server,
-        ("victim", "victim-password"),
-        json!({"name": "theirs"}),
-    )
-    .await;
+    let theirs = server
+        .create_api_key(("victim", "victim-password"), json!({"name": "theirs"}))
+        .await;
     let path = format!("/api/v1/api-keys/{}", theirs["id"].as_str().unwrap());
     let resp = server
         .get(&path)
@@ -648,7 +613,9 @@ async fn keys_cannot_escalate_through_sibling_keys() {
 async fn a_disable_racing_a_roll_is_not_lost() {
     let server = TestServer::start().await;
     for round in 0..8 {
-        let key = create_key(&server, ADMIN, json!({"name": format!("race{round}")})).await;
+        let key = server
+            .create_api_key(ADMIN, json!({"name": format!("race{round}")}))
+            .await;
         let id = key["id"].as_str().unwrap().to_owned();
         let disable = server
             .as_admin(Method::POST, &format!("/api/v1/api-keys/{id}/disable"))
@@ -669,7 +636,7 @@ async fn a_disable_racing_a_roll_is_not_lost() {
             .unwrap();
         assert_eq!(got["enabled"], false, "round {round}");
         expect_error(
-            me_with(&server, rolled["secret"].as_str().unwrap()).await,
+            server.me_bearer(rolled["secret"].as_str().unwrap()).await,
             StatusCode::UNAUTHORIZED,
             "invalid_token",
         )
@@ -681,12 +648,9 @@ async fn a_disable_racing_a_roll_is_not_lost() {
 #[tokio::test]
 async fn insufficient_scope_names_the_scope_in_the_challenge() {
     let server = TestServer::start().await;
-    let key = create_key(
-        &server,
-        ADMIN,
-        json!({"name": "narrow", "scopes": ["keys:read"]}),
-    )
-    .await;
+    let key = server
+        .create_api_key(ADMIN, json!({"name": "narrow", "scopes": ["keys:read"]}))
+        .await;
     let resp = server
         .get("/api/v1/users")
         .bearer_auth(key["secret"].as_str().unwrap())
@@ -713,12 +677,9 @@ async fn an_admins_disable_is_for_an_admin_to_lift() {
         .create_user("mo", "member-password", &["member"])
         .await;
     let mo = ("mo", "member-password");
-    let key = create_key(
-        &server,
-        mo,
-        json!({"name": "laptop", "scopes": ["keys:read"]}),
-    )
-    .await;
+    let key = server
+        .create_api_key(mo, json!({"name": "laptop", "scopes": ["keys:read"]}))
+        .await;
     let id = key["id"].as_str().unwrap();
     let secret = key["secret"].as_str().unwrap();
     let post = |user: (&'static str, &'static str), action: &str| {
@@ -742,7 +703,7 @@ async fn an_admins_disable_is_for_an_admin_to_lift() {
     let resp = post(mo, "enable").await.unwrap();
     expect_error_naming(resp, StatusCode::FORBIDDEN, "forbidden", "administrator").await;
     assert_eq!(
-        me_with(&server, secret).await.status(),
+        server.me_bearer(secret).await.status(),
         StatusCode::UNAUTHORIZED
     );
     // Disabling it again as its owner does not clear the administrator's mark.
@@ -757,5 +718,5 @@ async fn an_admins_disable_is_for_an_admin_to_lift() {
     let body: Value = post(admin, "enable").await.unwrap().json().await.unwrap();
     assert_eq!(body["enabled"], true);
     assert_eq!(body["disabled_by_admin"], false);
-    assert_eq!(me_with(&server, secret).await.status(), StatusCode::OK);
+    assert_eq!(server.me_bearer(secret).await.status(), StatusCode::OK);
 }

@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::common::{TestServer, ADMIN_PASSWORD};
+use crate::common::{TestServer, ADMIN};
 
 /// Operations any valid credential may call.
 const OPEN_TO_ANY_CREDENTIAL: &[(&str, &str)] =
@@ -33,19 +33,11 @@ fn api_operations() -> Vec<(String, String, String)> {
 #[tokio::test]
 async fn every_operation_checks_credentials_and_scopes() {
     let server = TestServer::start().await;
-    let key: Value = server
-        .as_admin(Method::POST, "/api/v1/api-keys")
-        .json(&json!({"name": "scope-less", "scopes": []}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let secret = key["secret"].as_str().unwrap();
-    let me: Value = server
-        .get_json_as("/api/v1/users/me", ("admin", ADMIN_PASSWORD))
+    let key = server
+        .create_api_key(ADMIN, json!({"name": "scope-less", "scopes": []}))
         .await;
+    let secret = key["secret"].as_str().unwrap();
+    let me: Value = server.get_json_as("/api/v1/users/me", ADMIN).await;
     let fill = |p: &str| {
         p.replace(
             "{id}",
@@ -112,15 +104,12 @@ async fn every_operation_checks_credentials_and_scopes() {
 #[tokio::test]
 async fn scope_checks_come_before_lookups() {
     let server = TestServer::start().await;
-    let key: Value = server
-        .as_admin(Method::POST, "/api/v1/api-keys")
-        .json(&json!({"name": "no-keys-read", "scopes": ["users:read"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let key = server
+        .create_api_key(
+            ADMIN,
+            json!({"name": "no-keys-read", "scopes": ["users:read"]}),
+        )
+        .await;
     let resp = server
         .get("/api/v1/api-keys/key_000000000000000000000000")
         .bearer_auth(key["secret"].as_str().unwrap())

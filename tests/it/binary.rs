@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::common::CheckedClient;
+
 const BIN: &str = env!("CARGO_BIN_EXE_latchkey");
 
 /// A `latchkey serve` child process and what its banner said.
@@ -85,11 +87,14 @@ impl Drop for Served {
     }
 }
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap()
+/// A client for the child process, its answers status-checked against the spec.
+fn client() -> CheckedClient {
+    CheckedClient::new(
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap(),
+    )
 }
 
 /// First start prints a generated admin password once, and it works; a restart

@@ -3,37 +3,12 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::common::{expect_error, expect_error_naming, TestServer};
-
-/// Registers a client as `user:password`; returns the response.
-pub async fn register(server: &TestServer, user: (&str, &str), body: Value) -> reqwest::Response {
-    server
-        .post("/api/v1/clients")
-        .basic_auth(user.0, Some(user.1))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-/// Registers a client as the admin and returns its credentials document.
-pub async fn admin_client(server: &TestServer, body: Value) -> Value {
-    let resp = server
-        .as_admin(Method::POST, "/api/v1/clients")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::CREATED);
-    resp.json().await.unwrap()
-}
+use crate::common::{expect_error, expect_error_naming, TestServer, ADMIN};
 
 #[tokio::test]
 async fn create_returns_a_credentials_document_once() {
     let server = TestServer::start().await;
-    let doc = admin_client(
-        &server,
-        json!({"name": "Reports", "type": "confidential", "redirect_uris": ["https://app.example/cb"]}),
+    let doc = server.admin_client(json!({"name": "Reports", "type": "confidential", "redirect_uris": ["https://app.example/cb"]}),
     )
     .await;
     let id = doc["client_id"].as_str().unwrap();
@@ -67,9 +42,7 @@ async fn create_returns_a_credentials_document_once() {
 #[tokio::test]
 async fn public_clients_have_no_secret_and_no_client_credentials() {
     let server = TestServer::start().await;
-    let doc = admin_client(
-        &server,
-        json!({"name": "CLI", "type": "public", "redirect_uris": ["urn:ietf:wg:oauth:2.0:oob", "http://127.0.0.1/cb"]}),
+    let doc = server.admin_client(json!({"name": "CLI", "type": "public", "redirect_uris": ["urn:ietf:wg:oauth:2.0:oob", "http://127.0.0.1/cb"]}),
     )
     .await;
     assert!(doc.get("client_secret").is_none() || doc["client_secret"].is_null());
@@ -78,12 +51,12 @@ async fn public_clients_have_no_secret_and_no_client_credentials() {
         json!(["authorization_code", "refresh_token"])
     );
 
-    let resp = register(
-        &server,
-        ("admin", crate::common::ADMIN_PASSWORD),
-        json!({"name": "CLI", "type": "public", "grant_types": ["client_credentials"]}),
-    )
-    .await;
+    let resp = server
+        .register_client(
+            ADMIN,
+            json!({"name": "CLI", "type": "public", "grant_types": ["client_credentials"]}),
+        )
+        .await;
     expect_error_naming(
         resp,
         StatusCode::BAD_REQUEST,
@@ -104,7 +77,7 @@ async fn public_clients_have_no_secret_and_no_client_credentials() {
 #[tokio::test]
 async fn redirect_uris_are_validated() {
     let server = TestServer::start().await;
-    let admin = ("admin", crate::common::ADMIN_PASSWORD);
+    let admin = ADMIN;
     let cases = [
         ("confidential", "https://app.example/cb", true),
         ("confidential", "http://localhost:8080/cb", true),
@@ -121,9 +94,7 @@ async fn redirect_uris_are_validated() {
         ("public", "javascript:alert(1)", false),
     ];
     for (ty, uri, ok) in cases {
-        let resp = register(
-            &server,
-            admin,
+        let resp = server.register_client(admin,
             json!({"name": "x", "type": ty, "redirect_uris": [uri], "grant_types": ["authorization_code"]}),
         )
         .await;
@@ -141,12 +112,12 @@ async fn redirect_uris_are_validated() {
         }
     }
     // A redirecting grant needs a redirect URI.
-    let resp = register(
-        &server,
-        admin,
-        json!({"name": "x", "type": "confidential", "grant_types": ["authorization_code"]}),
-    )
-    .await;
+    let resp = server
+        .register_client(
+            admin,
+            json!({"name": "x", "type": "confidential", "grant_types": ["authorization_code"]}),
+        )
+        .await;
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_request").await;
     // Bad types and grants.
     for body in [
@@ -157,7 +128,7 @@ async fn redirect_uris_are_validated() {
         json!({"name": "x", "type": "confidential", "grant_types": ["client_credentials"], "access_token_ttl_seconds": 0}),
         json!({"name": "x", "type": "confidential", "grant_types": ["client_credentials"], "access_token_ttl_seconds": 2_592_001}),
     ] {
-        let resp = register(&server, admin, body.clone()).await;
+        let resp = server.register_client(admin, body.clone()).await;
         expect_error(resp, StatusCode::BAD_REQUEST, "invalid_request").await;
     }
 }
@@ -175,36 +146,32 @@ async fn members_get_default_scopes_and_client_admins_grant_more() {
     let cara = ("cara", "client-admin-password");
     let cc = json!(["client_credentials"]);
 
-    let resp = register(
-        &server,
-        mia,
-        json!({"name": "m", "type": "confidential", "grant_types": cc}),
-    )
-    .await;
+    let resp = server
+        .register_client(
+            mia,
+            json!({"name": "m", "type": "confidential", "grant_types": cc}),
+        )
+        .await;
     assert_eq!(resp.status(), StatusCode::CREATED);
     let doc: Value = resp.json().await.unwrap();
     assert_eq!(doc["scopes"], json!(["modifyUsersData", "readUsersData"]));
 
     // First-party (no consent page) is for client-admins to decide.
-    let resp = register(
-        &server,
-        mia,
-        json!({"name": "m", "type": "confidential", "grant_types": cc, "skip_consent": true}),
-    )
-    .await;
+    let resp = server
+        .register_client(
+            mia,
+            json!({"name": "m", "type": "confidential", "grant_types": cc, "skip_consent": true}),
+        )
+        .await;
     expect_error_naming(resp, StatusCode::FORBIDDEN, "forbidden", "skip_consent").await;
 
-    let resp = register(
-        &server,
-        mia,
+    let resp = server.register_client(mia,
         json!({"name": "m", "type": "confidential", "grant_types": cc, "scopes": ["readUsersData", "manageJobs"]}),
     )
     .await;
     expect_error_naming(resp, StatusCode::FORBIDDEN, "forbidden", "manageJobs").await;
 
-    let resp = register(
-        &server,
-        cara,
+    let resp = server.register_client(cara,
         json!({"name": "c", "type": "confidential", "grant_types": cc, "scopes": ["manageJobs", "read"]}),
     )
     .await;
@@ -212,9 +179,7 @@ async fn members_get_default_scopes_and_client_admins_grant_more() {
     let doc: Value = resp.json().await.unwrap();
     assert_eq!(doc["scopes"], json!(["manageJobs", "read"]));
 
-    let resp = register(
-        &server,
-        cara,
+    let resp = server.register_client(cara,
         json!({"name": "c", "type": "confidential", "grant_types": cc, "scopes": ["no-such-scope"]}),
     )
     .await;
@@ -231,15 +196,9 @@ async fn members_get_default_scopes_and_client_admins_grant_more() {
 #[tokio::test]
 async fn an_api_key_cannot_escalate_through_a_client() {
     let server = TestServer::start().await;
-    let key: Value = server
-        .as_admin(Method::POST, "/api/v1/api-keys")
-        .json(&json!({"name": "k", "scopes": ["clients:write"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let key = server
+        .create_api_key(ADMIN, json!({"name": "k", "scopes": ["clients:write"]}))
+        .await;
     let secret = key["secret"].as_str().unwrap();
     let resp = server
         .post("/api/v1/clients")
@@ -268,13 +227,16 @@ async fn others_clients_are_hidden_from_members_and_visible_to_client_admins() {
         .create_user("cara", "client-admin-password", &["client-admin"])
         .await;
     let body = json!({"name": "a", "type": "confidential", "grant_types": ["client_credentials"]});
-    let doc: Value = register(&server, ("ann", "ann-password"), body.clone())
+    let doc: Value = server
+        .register_client(("ann", "ann-password"), body.clone())
         .await
         .json()
         .await
         .unwrap();
     let id = doc["client_id"].as_str().unwrap();
-    register(&server, ("bob", "bob-password"), body.clone()).await;
+    server
+        .register_client(("bob", "bob-password"), body.clone())
+        .await;
 
     for (method, path) in [
         (Method::GET, format!("/api/v1/clients/{id}")),
@@ -357,15 +319,15 @@ async fn deleting_a_user_deletes_their_clients() {
     let user = server
         .create_user("gone", "gone-password", &["member"])
         .await;
-    let doc: Value = register(
-        &server,
-        ("gone", "gone-password"),
-        json!({"name": "a", "type": "confidential", "grant_types": ["client_credentials"]}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let doc: Value = server
+        .register_client(
+            ("gone", "gone-password"),
+            json!({"name": "a", "type": "confidential", "grant_types": ["client_credentials"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let resp = server
         .as_admin(
             Method::DELETE,
@@ -397,18 +359,14 @@ async fn client_admins_cannot_escalate_through_clients() {
     let cara = ("cara", "client-admin-password");
     let cc = json!(["client_credentials"]);
     // Roles decide latchkey's own scopes: a client-admin has no users:write.
-    let resp = register(
-        &server,
-        cara,
+    let resp = server.register_client(cara,
         json!({"name": "c", "type": "confidential", "grant_types": cc, "scopes": ["users:write"]}),
     )
     .await;
     expect_error_naming(resp, StatusCode::FORBIDDEN, "forbidden", "users:write").await;
 
     // The admin's client that carries latchkey scopes: cara may read it, not change it.
-    let doc = admin_client(
-        &server,
-        json!({"name": "ops", "type": "confidential", "grant_types": cc, "scopes": ["keys:read", "read"]}),
+    let doc = server.admin_client(json!({"name": "ops", "type": "confidential", "grant_types": cc, "scopes": ["keys:read", "read"]}),
     )
     .await;
     let id = doc["client_id"].as_str().unwrap();
@@ -435,11 +393,11 @@ async fn client_admins_cannot_escalate_through_clients() {
         expect_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
     }
     // Nor may she put latchkey scopes on someone else's plain client.
-    let plain = admin_client(
-        &server,
-        json!({"name": "plain", "type": "confidential", "grant_types": cc, "scopes": ["read"]}),
-    )
-    .await;
+    let plain = server
+        .admin_client(
+            json!({"name": "plain", "type": "confidential", "grant_types": cc, "scopes": ["read"]}),
+        )
+        .await;
     let resp = server
         .request(
             Method::PATCH,
@@ -470,21 +428,13 @@ async fn client_admins_cannot_escalate_through_clients() {
 #[tokio::test]
 async fn a_narrow_key_cannot_take_over_a_broader_client() {
     let server = TestServer::start().await;
-    let doc = admin_client(
-        &server,
-        json!({"name": "ops", "type": "confidential", "grant_types": ["client_credentials"], "scopes": ["users:write"]}),
+    let doc = server.admin_client(json!({"name": "ops", "type": "confidential", "grant_types": ["client_credentials"], "scopes": ["users:write"]}),
     )
     .await;
     let id = doc["client_id"].as_str().unwrap();
-    let key: Value = server
-        .as_admin(Method::POST, "/api/v1/api-keys")
-        .json(&json!({"name": "k", "scopes": ["clients:write"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let key = server
+        .create_api_key(ADMIN, json!({"name": "k", "scopes": ["clients:write"]}))
+        .await;
     for path in [
         format!("/api/v1/clients/{id}/secret"),
         format!("/api/v1/clients/{id}/enable"),

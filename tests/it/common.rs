@@ -1,5 +1,18 @@
 //! The harness every integration test uses: a real server in this process, on
 //! an ephemeral port, with its own store; plus small helpers for requests.
+//! Every request a test sends through it is status-checked against the spec
+//! ([`checked`]); [`oauth`] has typed token, introspection and revocation
+//! requests, [`browser`] the scripted browser for the authorization pages, and
+//! [`code_flow`] the fixture the authorization-endpoint tests share.
+
+pub mod browser;
+pub mod checked;
+pub mod code_flow;
+pub mod oauth;
+
+pub use browser::{hidden_inputs, location, params_of, title, Browser};
+pub use checked::{checked, CheckedClient, CheckedRequest};
+pub use oauth::{ClientAuth, Grant, OAuthClient};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,7 +22,7 @@ use latchkey::config::Config;
 use latchkey::secret::Redacted;
 use latchkey::state::AppState;
 use latchkey::store::{Location, Store, DEFAULT_CACHE_BYTES};
-use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -17,13 +30,17 @@ use tokio::task::JoinHandle;
 /// The bootstrap admin's password on every test server.
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 
+/// The bootstrap admin as (username, password).
+pub const ADMIN: (&str, &str) = ("admin", ADMIN_PASSWORD);
+
 /// How long any single request may take before the test fails.
 const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 pub struct TestServer {
     pub base: String,
     pub state: AppState,
-    pub client: reqwest::Client,
+    /// Checks every answer against the spec (see [`checked`]).
+    pub client: CheckedClient,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -68,10 +85,12 @@ impl Builder {
         TestServer {
             base: format!("http://{}", launched.addr),
             state: launched.state,
-            client: reqwest::Client::builder()
-                .timeout(REQUEST_TIMEOUT)
-                .build()
-                .expect("client"),
+            client: CheckedClient::new(
+                reqwest::Client::builder()
+                    .timeout(REQUEST_TIMEOUT)
+                    .build()
+                    .expect("client"),
+            ),
             stop: Some(stop_tx),
             server: Some(launched.server),
         }
@@ -98,7 +117,7 @@ impl TestServer {
     /// The test's own HTTP client goes first, so no idle keep-alive connection
     /// keeps the server's state (and the store's lock) alive after the stop.
     pub async fn stop(mut self) {
-        self.client = reqwest::Client::new();
+        self.client = CheckedClient::new(reqwest::Client::new());
         self.shutdown().await;
     }
 
@@ -119,20 +138,20 @@ impl TestServer {
         format!("{}{}", self.base, path)
     }
 
-    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+    pub fn request(&self, method: Method, path: &str) -> CheckedRequest {
         self.client.request(method, self.url(path))
     }
 
-    pub fn get(&self, path: &str) -> RequestBuilder {
+    pub fn get(&self, path: &str) -> CheckedRequest {
         self.request(Method::GET, path)
     }
 
-    pub fn post(&self, path: &str) -> RequestBuilder {
+    pub fn post(&self, path: &str) -> CheckedRequest {
         self.request(Method::POST, path)
     }
 
     /// A request authenticated as the bootstrap admin.
-    pub fn as_admin(&self, method: Method, path: &str) -> RequestBuilder {
+    pub fn as_admin(&self, method: Method, path: &str) -> CheckedRequest {
         self.request(method, path)
             .basic_auth("admin", Some(ADMIN_PASSWORD))
     }
@@ -160,6 +179,44 @@ impl TestServer {
         assert_eq!(resp.status(), StatusCode::CREATED, "creating {username}");
         resp.json().await.unwrap()
     }
+
+    /// `GET /api/v1/users/me` with `token` (an access token or API key) as Bearer.
+    pub async fn me_bearer(&self, token: &str) -> Response {
+        self.get("/api/v1/users/me")
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Registers a client as `user` (username, password); returns the response.
+    pub async fn register_client(&self, user: (&str, &str), body: Value) -> Response {
+        self.post("/api/v1/clients")
+            .basic_auth(user.0, Some(user.1))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Registers a client as the admin, expecting 201; returns its credentials document.
+    pub async fn admin_client(&self, body: Value) -> Value {
+        let resp = self.register_client(ADMIN, body).await;
+        expect_json(resp, StatusCode::CREATED).await
+    }
+
+    /// Creates an API key as `user` (username, password), expecting 201;
+    /// returns the create response (the only one that shows the secret).
+    pub async fn create_api_key(&self, user: (&str, &str), body: Value) -> Value {
+        let resp = self
+            .post("/api/v1/api-keys")
+            .basic_auth(user.0, Some(user.1))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        expect_json(resp, StatusCode::CREATED).await
+    }
 }
 
 impl Drop for TestServer {
@@ -169,6 +226,14 @@ impl Drop for TestServer {
             let _ = tx.send(());
         }
     }
+}
+
+/// Asserts the status and that the body is JSON; returns it.
+pub async fn expect_json(resp: Response, status: StatusCode) -> Value {
+    let got = resp.status();
+    let text = resp.text().await.unwrap();
+    assert_eq!(got, status, "body: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
 }
 
 /// Asserts the status and that the body is the API's JSON error shape; returns it.

@@ -58,6 +58,7 @@ async fn an_oversized_chunked_body_gets_413() {
     .ok();
     let text = String::from_utf8_lossy(&answer);
     assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    crate::common::checked::assert_declared("POST", "/api/v1/users", 413);
     assert!(text.contains(r#""error":"payload_too_large""#), "{text}");
 }
 

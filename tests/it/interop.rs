@@ -4,7 +4,9 @@
 //! §5.2 errors the way they read any other server's. There is no browser: the
 //! login and consent forms are posted over plain HTTP.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::process::Command;
 use std::time::Duration;
 
@@ -12,15 +14,15 @@ use oauth2::basic::{
     BasicClient, BasicErrorResponse, BasicErrorResponseType, BasicTokenResponse, BasicTokenType,
 };
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
-    EndpointSet, HttpClientError, PkceCodeChallenge, RedirectUrl, RefreshToken, RequestTokenError,
-    Scope, TokenResponse, TokenUrl,
+    AsyncHttpClient, AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
+    EndpointNotSet, EndpointSet, HttpClientError, HttpRequest, HttpResponse, PkceCodeChallenge,
+    RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse, TokenUrl,
 };
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::authorize::{params_of, sign_in_and_allow, Browser};
-use crate::common::TestServer;
+use crate::common::checked::assert_declared;
+use crate::common::{params_of, Browser, OAuthClient, TestServer};
 use crate::subprocess::{repo, run_bounded, target_dir};
 
 /// What a failed `oauth2` token request gives back.
@@ -53,61 +55,62 @@ const PASSWORD: &str = "pat-password";
 /// 60 s refresh leeway, so it never refreshes on its own behind the script's back.
 const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(600);
 
-/// A registered confidential client: its id and its one-time secret.
-struct Registered {
-    id: String,
-    secret: String,
-}
-
 /// Registers a confidential client_credentials client, owned by admin, allowed `read` and `write`.
-async fn register_client(server: &TestServer) -> Registered {
-    let resp = server
-        .as_admin(Method::POST, "/api/v1/clients")
-        .json(&json!({
+async fn register_client(server: &TestServer) -> OAuthClient {
+    let body = server
+        .admin_client(json!({
             "name": "svc",
             "type": "confidential",
             "grant_types": ["client_credentials"],
             "scopes": ["read", "write"],
             "access_token_ttl_seconds": ACCESS_TOKEN_TTL.as_secs(),
         }))
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    assert_eq!(status, StatusCode::CREATED, "registering a client: {text}");
-    let body: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
+        .await;
     let secret = body["client_secret"].as_str().unwrap_or_default();
     assert!(secret.starts_with("lk_cs_"), "client_secret: {body}");
-    Registered {
-        id: body["client_id"].as_str().unwrap().to_owned(),
-        secret: secret.to_owned(),
+    OAuthClient::of(&body)
+}
+
+/// The HTTP client the `oauth2` crate sends its token requests with: reqwest,
+/// whose answers are status-checked against the spec like every other request
+/// here. The crate's own advice: never follow redirects from a token endpoint (SSRF).
+fn token_http() -> SpecCheckedHttp {
+    SpecCheckedHttp(
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap(),
+    )
+}
+
+/// reqwest as the `oauth2` crate's HTTP client, with each answer's status
+/// checked against the operation it came from ([`assert_declared`]).
+struct SpecCheckedHttp(reqwest::Client);
+
+impl<'c> AsyncHttpClient<'c> for SpecCheckedHttp {
+    type Error = HttpClientError<reqwest::Error>;
+    type Future =
+        Pin<Box<dyn Future<Output = Result<HttpResponse, Self::Error>> + Send + Sync + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        let method = request.method().to_string();
+        let path = request.uri().path().to_owned();
+        let answer = self.0.call(request);
+        Box::pin(async move {
+            let resp = answer.await?;
+            assert_declared(&method, &path, resp.status().as_u16());
+            Ok(resp)
+        })
     }
-}
-
-/// The HTTP client the `oauth2` crate sends its token requests with. The crate's own
-/// advice: never follow redirects from a token endpoint (SSRF).
-fn token_http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap()
-}
-
-/// A registered code-flow client; `secret` is `None` for a public one.
-struct CodeApp {
-    id: String,
-    secret: Option<String>,
 }
 
 /// Registers a `confidential` or `public` client for the code flow with refresh
 /// tokens, owned by admin, allowed `read` and `write`, redirecting to [`REGISTERED_REDIRECT`].
-async fn register_code_client(server: &TestServer, kind: &str) -> CodeApp {
-    let resp = server
-        .as_admin(Method::POST, "/api/v1/clients")
-        .json(&json!({
+async fn register_code_client(server: &TestServer, kind: &str) -> OAuthClient {
+    let body = server
+        .admin_client(json!({
             "name": format!("{kind} app"),
             "type": kind,
             "redirect_uris": [REGISTERED_REDIRECT],
@@ -115,34 +118,23 @@ async fn register_code_client(server: &TestServer, kind: &str) -> CodeApp {
             "scopes": ["read", "write"],
             "access_token_ttl_seconds": ACCESS_TOKEN_TTL.as_secs(),
         }))
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    assert_eq!(
-        status,
-        StatusCode::CREATED,
-        "registering a {kind} client: {text}"
-    );
-    let body: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
-    let secret = body["client_secret"].as_str().map(str::to_owned);
+        .await;
+    let app = OAuthClient::of(&body);
     match kind {
-        "public" => assert_eq!(secret, None, "a public client has no secret: {body}"),
+        "public" => assert_eq!(app.secret, None, "a public client has no secret: {body}"),
         _ => assert!(
-            secret.as_deref().is_some_and(|s| s.starts_with("lk_cs_")),
+            app.secret
+                .as_deref()
+                .is_some_and(|s| s.starts_with("lk_cs_")),
             "client_secret: {body}"
         ),
     }
-    CodeApp {
-        id: body["client_id"].as_str().unwrap().to_owned(),
-        secret,
-    }
+    app
 }
 
 /// Asks for a client_credentials token the way an `oauth2` crate user would.
 async fn oauth2_token(
-    http: &reqwest::Client,
+    http: &SpecCheckedHttp,
     server: &TestServer,
     client_id: &str,
     secret: &str,
@@ -192,7 +184,7 @@ async fn oauth2_crate_client_credentials() {
             &http,
             &server,
             &client.id,
-            &client.secret,
+            client.secret(),
             auth_type.clone(),
             &["read", "write"],
         )
@@ -206,12 +198,7 @@ async fn oauth2_crate_client_credentials() {
         scopes.sort_unstable();
         assert_eq!(scopes, ["read", "write"], "{auth_type:?}");
 
-        let resp = server
-            .get("/api/v1/users/me")
-            .bearer_auth(access)
-            .send()
-            .await
-            .unwrap();
+        let resp = server.me_bearer(access).await;
         assert_eq!(resp.status(), StatusCode::OK, "{auth_type:?}");
         let me: Value = resp.json().await.unwrap();
         assert_eq!(me["auth_method"], "access_token", "{me}");
@@ -226,7 +213,7 @@ async fn oauth2_crate_client_credentials() {
         granted.sort_unstable();
         assert_eq!(granted, ["read", "write"], "{me}");
 
-        let wrong_secret = format!("{}x", client.secret);
+        let wrong_secret = format!("{}x", client.secret());
         let refused = oauth2_token(
             &http,
             &server,
@@ -248,7 +235,7 @@ async fn oauth2_crate_client_credentials() {
                 &http,
                 &server,
                 &client.id,
-                &client.secret,
+                client.secret(),
                 auth_type.clone(),
                 &[scope],
             )
@@ -292,7 +279,7 @@ async fn oauth2_crate_code_flow_with_pkce_and_refresh() {
 }
 
 /// An `oauth2` client for `app` that redirects to [`CLIENT_REDIRECT`].
-fn code_flow_client(server: &TestServer, app: &CodeApp, auth_type: AuthType) -> CodeFlowClient {
+fn code_flow_client(server: &TestServer, app: &OAuthClient, auth_type: AuthType) -> CodeFlowClient {
     let client = BasicClient::new(ClientId::new(app.id.clone()))
         .set_auth_uri(AuthUrl::new(server.url("/oauth/authorize")).unwrap())
         .set_token_uri(TokenUrl::new(server.url("/oauth/token")).unwrap())
@@ -309,7 +296,7 @@ fn code_flow_client(server: &TestServer, app: &CodeApp, auth_type: AuthType) -> 
 /// is expected to be signed in and to have allowed `read` for this client already.
 async fn oauth2_code_flow(
     server: &TestServer,
-    http: &reqwest::Client,
+    http: &SpecCheckedHttp,
     browser: &mut Browser,
     client: &CodeFlowClient,
     consented: bool,
@@ -329,7 +316,9 @@ async fn oauth2_code_flow(
     let (resp, expected) = if consented {
         (browser.get(&path_and_query).await, StatusCode::FOUND)
     } else {
-        let resp = sign_in_and_allow(browser, &path_and_query, USERNAME, PASSWORD).await;
+        let resp = browser
+            .sign_in_and_allow(&path_and_query, USERNAME, PASSWORD)
+            .await;
         (resp, StatusCode::SEE_OTHER)
     };
     let status = resp.status();
@@ -401,12 +390,7 @@ async fn oauth2_code_flow(
         "{label}: the rotated refresh token after its predecessor was reused"
     );
     for token in [access, new_access] {
-        let resp = server
-            .get("/api/v1/users/me")
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+        let resp = server.me_bearer(token).await;
         assert_eq!(
             resp.status(),
             StatusCode::UNAUTHORIZED,
@@ -442,12 +426,7 @@ fn issued<'t>(token: &'t BasicTokenResponse, label: &str) -> &'t RefreshToken {
 
 /// Asserts that `access` authenticates at /api/v1/users/me as [`USERNAME`] through `client_id`.
 async fn assert_me(server: &TestServer, access: &str, client_id: &ClientId, label: &str) {
-    let resp = server
-        .get("/api/v1/users/me")
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
+    let resp = server.me_bearer(access).await;
     let status = resp.status();
     let text = resp.text().await.unwrap();
     assert_eq!(status, StatusCode::OK, "{label}: /users/me: {text}");
@@ -469,7 +448,7 @@ async fn authlib_client_credentials() {
     run_script(
         &python,
         "authlib_client_credentials.py",
-        &[&server.base, &client.id, &client.secret],
+        &[&server.base, &client.id, client.secret()],
     )
     .await;
     server.stop().await;
@@ -488,7 +467,7 @@ async fn authlib_code_flow_with_pkce_and_refresh() {
     server.create_user(USERNAME, PASSWORD, &["member"]).await;
     let confidential = register_code_client(&server, "confidential").await;
     let public = register_code_client(&server, "public").await;
-    let secret = confidential.secret.unwrap();
+    let secret = confidential.secret().to_owned();
 
     run_script(
         &python,

@@ -9,70 +9,46 @@ use latchkey::domain::time::Timestamp;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
-use crate::clients::admin_client;
-use crate::common::{challenges, expect_error, TestServer};
-
-struct Creds {
-    id: String,
-    secret: String,
-}
-
-impl Creds {
-    /// The id and secret of a credentials document (create or new secret).
-    fn of(doc: &Value) -> Creds {
-        Creds {
-            id: doc["client_id"].as_str().unwrap().to_owned(),
-            secret: doc["client_secret"].as_str().unwrap().to_owned(),
-        }
-    }
-}
+use crate::common::{
+    challenges, expect_error, expect_json, ClientAuth, Grant, OAuthClient, TestServer, ADMIN,
+};
 
 /// A client_credentials client registered by `owner`, whose tokens act as them.
-async fn client_of(server: &TestServer, owner: (&str, &str)) -> (Creds, Value) {
-    let doc: Value = crate::clients::register(
-        server,
-        owner,
-        json!({"name": "o", "type": "confidential", "grant_types": ["client_credentials"]}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    (Creds::of(&doc), doc)
+async fn client_of(server: &TestServer, owner: (&str, &str)) -> (OAuthClient, Value) {
+    let resp = server
+        .register_client(
+            owner,
+            json!({"name": "o", "type": "confidential", "grant_types": ["client_credentials"]}),
+        )
+        .await;
+    let doc = expect_json(resp, StatusCode::CREATED).await;
+    (OAuthClient::of(&doc), doc)
 }
 
-async fn machine_client(server: &TestServer, extra: Value) -> Creds {
+/// A confidential client_credentials client of admin's with `read`, `write`
+/// and `keys:read`, and `extra` fields.
+async fn machine_client(server: &TestServer, extra: Value) -> OAuthClient {
     let mut body = json!({"name": "svc", "type": "confidential", "grant_types": ["client_credentials"], "scopes": ["read", "write", "keys:read"]});
     if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
         for (k, v) in e {
             b.insert(k.clone(), v.clone());
         }
     }
-    Creds::of(&admin_client(server, body).await)
+    OAuthClient::of(&server.admin_client(body).await)
 }
 
-/// `client_credentials` with a form body and `client_secret_basic`.
-async fn token_basic(server: &TestServer, c: &Creds, scope: Option<&str>) -> Response {
-    let mut form = vec![("grant_type", "client_credentials")];
-    if let Some(s) = scope {
-        form.push(("scope", s));
-    }
-    server
-        .post("/oauth/token")
-        .basic_auth(&c.id, Some(&c.secret))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
+/// The `client_credentials` grant for all of the client's scopes.
+fn cc() -> Grant<'static> {
+    Grant::client_credentials()
 }
 
-async fn access_token(server: &TestServer, c: &Creds) -> String {
-    let resp = token_basic(server, c, None).await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    let body: Value = resp.json().await.unwrap();
+/// A client_credentials access token for `c` (client_secret_basic).
+async fn access_token(server: &TestServer, c: &OAuthClient) -> String {
+    let body = server.token_json(c.basic(), cc()).await;
     body["access_token"].as_str().unwrap().to_owned()
 }
 
+/// `GET /api/v1/users/me` with `Authorization: {scheme} {token}`.
 async fn me(server: &TestServer, scheme: &str, token: &str) -> Response {
     server
         .get("/api/v1/users/me")
@@ -82,8 +58,9 @@ async fn me(server: &TestServer, scheme: &str, token: &str) -> Response {
         .unwrap()
 }
 
+/// The API refuses `token`: 401 `invalid_token` with a Bearer challenge saying so.
 async fn assert_refused(server: &TestServer, token: &str) {
-    let resp = me(server, "Bearer", token).await;
+    let resp = server.me_bearer(token).await;
     let ch = challenges(&resp);
     expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_token").await;
     assert!(
@@ -93,56 +70,38 @@ async fn assert_refused(server: &TestServer, token: &str) {
     );
 }
 
-async fn introspect(server: &TestServer, c: &Creds, token: &str) -> Value {
-    let resp = server
-        .post("/oauth/introspect")
-        .basic_auth(&c.id, Some(&c.secret))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    resp.json().await.unwrap()
-}
-
 async fn admin_post(server: &TestServer, path: &str) -> Response {
     server.as_admin(Method::POST, path).send().await.unwrap()
 }
 
+/// client_credentials works with the credentials in a Basic header or in the
+/// body, and the parameters in a form, a JSON object or the query string; the
+/// answer is never cached and carries the client's lifetime and the scope.
 #[tokio::test]
 async fn client_credentials_in_every_encoding_and_auth_method() {
     let server = TestServer::start().await;
     let c = machine_client(&server, json!({"access_token_ttl_seconds": 300})).await;
+    let secret = c.secret();
 
-    let basic_form = token_basic(&server, &c, Some("read")).await;
-    let post_form = server
-        .post("/oauth/token")
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &c.id),
-            ("client_secret", &c.secret),
-            ("scope", "read"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let basic_form = server.token(c.basic(), cc().scope("read")).await;
+    let post_form = server.token(c.post(), cc().scope("read")).await;
     let json_body = server
         .post("/oauth/token")
-        .json(&json!({"grant_type": "client_credentials", "client_id": c.id, "client_secret": c.secret, "scope": "read"}))
+        .json(&json!({"grant_type": "client_credentials", "client_id": c.id, "client_secret": secret, "scope": "read"}))
         .send()
         .await
         .unwrap();
     let query = server
         .post(&format!(
-            "/oauth/token?grant_type=client_credentials&client_id={}&client_secret={}&scope=read",
-            c.id, c.secret
+            "/oauth/token?grant_type=client_credentials&client_id={}&client_secret={secret}&scope=read",
+            c.id
         ))
         .send()
         .await
         .unwrap();
     let basic_json = server
         .post("/oauth/token")
-        .basic_auth(&c.id, Some(&c.secret))
+        .basic_auth(&c.id, Some(secret))
         .json(&json!({"grant_type": "client_credentials", "scope": "read"}))
         .send()
         .await
@@ -160,21 +119,19 @@ async fn client_credentials_in_every_encoding_and_auth_method() {
     }
 }
 
+/// Without `scope` a token gets all the client's scopes and the server's
+/// default lifetime; a requested scope must be a subset of the client's.
 #[tokio::test]
 async fn scope_defaults_to_all_and_must_be_a_subset() {
     let server = TestServer::start().await;
     let c = machine_client(&server, json!({})).await;
-    let body: Value = token_basic(&server, &c, None).await.json().await.unwrap();
+    let body = server.token_json(c.basic(), cc()).await;
     assert_eq!(body["scope"], "keys:read read write");
     assert_eq!(body["expires_in"], 3600, "the server default lifetime");
-    let body: Value = token_basic(&server, &c, Some("write read"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = server.token_json(c.basic(), cc().scope("write read")).await;
     assert_eq!(body["scope"], "write read");
     for bad in ["admin", "read content:read", "re\"ad"] {
-        let resp = token_basic(&server, &c, Some(bad)).await;
+        let resp = server.token(c.basic(), cc().scope(bad)).await;
         expect_error(resp, StatusCode::BAD_REQUEST, "invalid_scope").await;
     }
 }
@@ -184,35 +141,25 @@ async fn scope_defaults_to_all_and_must_be_a_subset() {
 async fn every_token_endpoint_error() {
     let server = TestServer::start().await;
     let c = machine_client(&server, json!({})).await;
+    let secret = c.secret();
+    let grant = [("grant_type", "client_credentials")];
 
     // invalid_request: no grant_type, a repeated parameter, two auth methods.
     let resp = server
-        .post("/oauth/token")
-        .basic_auth(&c.id, Some(&c.secret))
-        .form(&[("scope", "read")])
-        .send()
-        .await
-        .unwrap();
+        .oauth_form("/oauth/token", c.basic(), &[("scope", "read")])
+        .await;
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_request").await;
     let resp = server
         .post("/oauth/token")
-        .basic_auth(&c.id, Some(&c.secret))
+        .basic_auth(&c.id, Some(secret))
         .header("content-type", "application/x-www-form-urlencoded")
         .body("grant_type=client_credentials&scope=read&scope=write")
         .send()
         .await
         .unwrap();
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_request").await;
-    let resp = server
-        .post("/oauth/token")
-        .basic_auth(&c.id, Some(&c.secret))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_secret", &c.secret),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let both = [grant[0], ("client_secret", secret)];
+    let resp = server.oauth_form("/oauth/token", c.basic(), &both).await;
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_request").await;
     let resp = server
         .post("/oauth/token")
@@ -225,62 +172,38 @@ async fn every_token_endpoint_error() {
 
     // invalid_client: wrong secret (Basic → challenge), unknown client, none at all.
     let resp = server
-        .post("/oauth/token")
-        .basic_auth(&c.id, Some("lk_cs_wrong"))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
+        .token(ClientAuth::Basic(&c.id, "lk_cs_wrong"), cc())
+        .await;
     let ch = challenges(&resp);
     expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
     assert!(ch.iter().any(|c| c.starts_with("Basic")), "{ch:?}");
-    let resp = server
-        .post("/oauth/token")
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "cli_000000000000000000000000"),
-            ("client_secret", &c.secret),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let unknown = ClientAuth::Post("cli_000000000000000000000000", secret);
+    let resp = server.token(unknown, cc()).await;
     expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
-    let resp = server
-        .post("/oauth/token")
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
+    let resp = server.token(ClientAuth::Anonymous, cc()).await;
     let ch = challenges(&resp);
     expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
     assert!(
         ch.iter().any(|c| c.starts_with("Basic")),
         "every 401 challenges: {ch:?}"
     );
-    let resp = server
-        .post("/oauth/token")
-        .form(&[("grant_type", "client_credentials"), ("client_id", &c.id)])
-        .send()
-        .await
-        .unwrap();
+    let resp = server.token(ClientAuth::PublicId(&c.id), cc()).await;
     expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
     let resp = server
         .post("/oauth/token")
         .header("authorization", "Basic !!!")
-        .form(&[("grant_type", "client_credentials")])
+        .form(&grant)
         .send()
         .await
         .unwrap();
     expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
 
     // unauthorized_client: a client without the grant.
-    let web = admin_client(
-        &server,
-        json!({"name": "web", "type": "confidential", "grant_types": ["authorization_code"], "redirect_uris": ["https://app.example/cb"]}),
-    )
-    .await;
-    let web = Creds::of(&web);
-    let resp = token_basic(&server, &web, None).await;
+    let web = server
+        .admin_client(json!({"name": "web", "type": "confidential", "grant_types": ["authorization_code"], "redirect_uris": ["https://app.example/cb"]}))
+        .await;
+    let web = OAuthClient::of(&web);
+    let resp = server.token(web.basic(), cc()).await;
     expect_error(resp, StatusCode::BAD_REQUEST, "unauthorized_client").await;
 
     // unsupported_grant_type.
@@ -290,17 +213,13 @@ async fn every_token_endpoint_error() {
         "implicit",
     ] {
         let resp = server
-            .post("/oauth/token")
-            .basic_auth(&c.id, Some(&c.secret))
-            .form(&[("grant_type", grant)])
-            .send()
-            .await
-            .unwrap();
+            .oauth_form("/oauth/token", c.basic(), &[("grant_type", grant)])
+            .await;
         expect_error(resp, StatusCode::BAD_REQUEST, "unsupported_grant_type").await;
     }
 
     // invalid_scope.
-    let resp = token_basic(&server, &c, Some("users:write")).await;
+    let resp = server.token(c.basic(), cc().scope("users:write")).await;
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_scope").await;
 
     // invalid_grant: the account the client acts as is disabled.
@@ -318,7 +237,7 @@ async fn every_token_endpoint_error() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    let resp = token_basic(&server, &owned, None).await;
+    let resp = server.token(owned.basic(), cc()).await;
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
 }
 
@@ -352,11 +271,7 @@ async fn access_tokens_act_as_the_owner_narrowed_to_their_scopes() {
         .unwrap();
     expect_error(resp, StatusCode::FORBIDDEN, "insufficient_scope").await;
     // A token narrowed further at the token endpoint.
-    let body: Value = token_basic(&server, &c, Some("read"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = server.token_json(c.basic(), cc().scope("read")).await;
     let narrow = body["access_token"].as_str().unwrap();
     let resp = server
         .get("/api/v1/api-keys")
@@ -372,7 +287,7 @@ async fn unknown_and_tampered_tokens_are_refused() {
     let server = TestServer::start().await;
     let c = machine_client(&server, json!({})).await;
     let token = access_token(&server, &c).await;
-    assert_eq!(me(&server, "Bearer", &token).await.status(), StatusCode::OK);
+    assert_eq!(server.me_bearer(&token).await.status(), StatusCode::OK);
     assert_refused(&server, "lk_at_").await;
     assert_refused(&server, "lk_at_AAAA").await;
     assert_refused(&server, &format!("{token}A")).await;
@@ -383,7 +298,7 @@ async fn unknown_and_tampered_tokens_are_refused() {
         let mut bytes = token.clone().into_bytes();
         bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
         let tampered = String::from_utf8(bytes).unwrap();
-        let resp = me(&server, "Bearer", &tampered).await;
+        let resp = server.me_bearer(&tampered).await;
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "position {i}");
     }
 }
@@ -395,11 +310,11 @@ async fn tokens_expire_with_the_clients_lifetime() {
     let c = machine_client(&server, json!({"access_token_ttl_seconds": 60})).await;
     let token = access_token(&server, &c).await;
     clock.advance(59);
-    assert_eq!(me(&server, "Bearer", &token).await.status(), StatusCode::OK);
+    assert_eq!(server.me_bearer(&token).await.status(), StatusCode::OK);
     clock.advance(1);
     assert_refused(&server, &token).await;
     assert_eq!(
-        introspect(&server, &c, &token).await,
+        server.introspect_json(c.basic(), &token).await,
         json!({"active": false})
     );
 }
@@ -412,15 +327,12 @@ async fn disabling_a_client_suspends_its_tokens() {
     let resp = admin_post(&server, &format!("/api/v1/clients/{}/disable", c.id)).await;
     assert_eq!(resp.json::<Value>().await.unwrap()["enabled"], false);
     assert_refused(&server, &token).await;
-    let resp = token_basic(&server, &c, None).await;
+    let resp = server.token(c.basic(), cc()).await;
     expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
 
     admin_post(&server, &format!("/api/v1/clients/{}/enable", c.id)).await;
-    assert_eq!(me(&server, "Bearer", &token).await.status(), StatusCode::OK);
-    assert_eq!(
-        token_basic(&server, &c, None).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(server.me_bearer(&token).await.status(), StatusCode::OK);
+    assert_eq!(server.token(c.basic(), cc()).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -434,8 +346,8 @@ async fn a_deleted_clients_tokens_live_out_their_lifetime() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
-    assert_eq!(me(&server, "Bearer", &token).await.status(), StatusCode::OK);
-    let resp = token_basic(&server, &c, None).await;
+    assert_eq!(server.me_bearer(&token).await.status(), StatusCode::OK);
+    let resp = server.token(c.basic(), cc()).await;
     expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
 }
 
@@ -471,15 +383,15 @@ async fn a_new_secret_stops_the_old_one_and_may_revoke_tokens() {
     let resp = admin_post(&server, &format!("/api/v1/clients/{}/secret", c.id)).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let doc: Value = resp.json().await.unwrap();
-    let fresh = Creds::of(&doc);
-    assert_ne!(fresh.secret, c.secret);
+    let fresh = OAuthClient::of(&doc);
+    assert_ne!(fresh.secret(), c.secret());
     expect_error(
-        token_basic(&server, &c, None).await,
+        server.token(c.basic(), cc()).await,
         StatusCode::UNAUTHORIZED,
         "invalid_client",
     )
     .await;
-    assert_eq!(me(&server, "Bearer", &token).await.status(), StatusCode::OK);
+    assert_eq!(server.me_bearer(&token).await.status(), StatusCode::OK);
     let second = access_token(&server, &fresh).await;
 
     let resp = admin_post(
@@ -488,11 +400,11 @@ async fn a_new_secret_stops_the_old_one_and_may_revoke_tokens() {
     )
     .await;
     let doc: Value = resp.json().await.unwrap();
-    let newest = Creds::of(&doc);
+    let newest = OAuthClient::of(&doc);
     assert_refused(&server, &token).await;
     assert_refused(&server, &second).await;
     let third = access_token(&server, &newest).await;
-    assert_eq!(me(&server, "Bearer", &third).await.status(), StatusCode::OK);
+    assert_eq!(server.me_bearer(&third).await.status(), StatusCode::OK);
 }
 
 /// Tokens revoked by a new secret, or suspended by a disable, do not come back
@@ -522,46 +434,29 @@ async fn revoked_or_suspended_tokens_stay_dead_after_a_delete() {
     assert_refused(&server, &tb).await;
 }
 
+/// A public client authenticates with its id alone (as `id:` in Basic, or
+/// `client_id` in the body); a secret is refused, and it cannot introspect.
 #[tokio::test]
 async fn public_clients_authenticate_by_id_alone() {
     let server = TestServer::start().await;
-    let doc = admin_client(
-        &server,
-        json!({"name": "cli", "type": "public", "redirect_uris": ["http://127.0.0.1/cb"]}),
-    )
-    .await;
+    let doc = server
+        .admin_client(
+            json!({"name": "cli", "type": "public", "redirect_uris": ["http://127.0.0.1/cb"]}),
+        )
+        .await;
     let id = doc["client_id"].as_str().unwrap();
     // `client_id:` with an empty password, as libraries send a public client.
-    let resp = server
-        .post("/oauth/revoke")
-        .basic_auth(id, Some(""))
-        .form(&[("token", "lk_at_AAAA")])
-        .send()
-        .await
-        .unwrap();
+    let resp = server.revoke(ClientAuth::Basic(id, ""), "lk_at_AAAA").await;
     assert_eq!(resp.status(), StatusCode::OK);
-    let resp = server
-        .post("/oauth/revoke")
-        .form(&[("token", "lk_at_AAAA"), ("client_id", id)])
-        .send()
-        .await
-        .unwrap();
+    let resp = server.revoke(ClientAuth::PublicId(id), "lk_at_AAAA").await;
     assert_eq!(resp.status(), StatusCode::OK);
     // A secret is refused, and public clients cannot introspect.
-    let resp = server
-        .post("/oauth/revoke")
-        .basic_auth(id, Some("lk_cs_guess"))
-        .form(&[("token", "lk_at_AAAA")])
-        .send()
-        .await
-        .unwrap();
+    let guess = ClientAuth::Basic(id, "lk_cs_guess");
+    let resp = server.revoke(guess, "lk_at_AAAA").await;
     expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
     let resp = server
-        .post("/oauth/introspect")
-        .form(&[("token", "lk_at_AAAA"), ("client_id", id)])
-        .send()
-        .await
-        .unwrap();
+        .introspect(ClientAuth::PublicId(id), "lk_at_AAAA")
+        .await;
     expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
 }
 
@@ -583,16 +478,20 @@ async fn disabling_the_owner_suspends_the_tokens() {
     assert_eq!(set(true).await.unwrap().status(), StatusCode::OK);
     assert_refused(&server, &token).await;
     assert_eq!(set(false).await.unwrap().status(), StatusCode::OK);
-    assert_eq!(me(&server, "Bearer", &token).await.status(), StatusCode::OK);
+    assert_eq!(server.me_bearer(&token).await.status(), StatusCode::OK);
 }
 
+/// A confidential client (basic or post, with a hint), an admin's Basic
+/// credentials and an API key with users:read may introspect; access tokens
+/// and API keys are described, unknown tokens are inactive; no credentials, a
+/// member, a wrong secret or a missing token are refused.
 #[tokio::test]
 async fn introspection_by_clients_and_admins() {
     let server = TestServer::start().await;
     let c = machine_client(&server, json!({"access_token_ttl_seconds": 120})).await;
     let token = access_token(&server, &c).await;
 
-    let body = introspect(&server, &c, &token).await;
+    let body = server.introspect_json(c.basic(), &token).await;
     assert_eq!(body["active"], true);
     assert_eq!(body["scope"], "keys:read read write");
     assert_eq!(body["client_id"], c.id);
@@ -606,48 +505,29 @@ async fn introspection_by_clients_and_admins() {
     assert_eq!(body["iss"], server.base);
 
     // client_secret_post, with a hint.
+    let hinted = [
+        ("token", token.as_str()),
+        ("token_type_hint", "access_token"),
+    ];
     let resp = server
-        .post("/oauth/introspect")
-        .form(&[
-            ("token", token.as_str()),
-            ("token_type_hint", "access_token"),
-            ("client_id", &c.id),
-            ("client_secret", &c.secret),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .oauth_form("/oauth/introspect", c.post(), &hinted)
+        .await;
     assert_eq!(resp.json::<Value>().await.unwrap()["active"], true);
 
     // An admin's Basic credentials, and an API key with users:read.
-    let resp = server
-        .as_admin(Method::POST, "/oauth/introspect")
-        .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let resp = server.introspect(ClientAuth::ADMIN, &token).await;
     assert_eq!(resp.json::<Value>().await.unwrap()["active"], true);
-    let key: Value = server
-        .as_admin(Method::POST, "/api/v1/api-keys")
-        .json(&json!({"name": "rs", "scopes": ["users:read"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let key = server
+        .create_api_key(ADMIN, json!({"name": "rs", "scopes": ["users:read"]}))
+        .await;
     let key_secret = key["secret"].as_str().unwrap();
     let resp = server
-        .post("/oauth/introspect")
-        .bearer_auth(key_secret)
-        .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+        .introspect(ClientAuth::Bearer(key_secret), &token)
+        .await;
     assert_eq!(resp.json::<Value>().await.unwrap()["active"], true);
 
     // API keys can be introspected too.
-    let body = introspect(&server, &c, key_secret).await;
+    let body = server.introspect_json(c.basic(), key_secret).await;
     assert_eq!(body["active"], true);
     assert_eq!(body["token_type"], "api_key");
     assert_eq!(body["scope"], "users:read");
@@ -656,48 +536,32 @@ async fn introspection_by_clients_and_admins() {
 
     for unknown in ["nonsense", "lk_at_AAAA", "lk_key_AAAA", "lk_rt_x"] {
         assert_eq!(
-            introspect(&server, &c, unknown).await,
+            server.introspect_json(c.basic(), unknown).await,
             json!({"active": false})
         );
     }
 
     // Not allowed: no credentials, a member, a wrong client secret, no token.
-    let resp = server
-        .post("/oauth/introspect")
-        .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let resp = server.introspect(ClientAuth::Anonymous, &token).await;
     expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
     server
         .create_user("mo", "member-password", &["member"])
         .await;
-    let resp = server
-        .post("/oauth/introspect")
-        .basic_auth("mo", Some("member-password"))
-        .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let member = ClientAuth::Basic("mo", "member-password");
+    let resp = server.introspect(member, &token).await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
-    let resp = server
-        .post("/oauth/introspect")
-        .basic_auth(&c.id, Some("lk_cs_wrong"))
-        .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let wrong = ClientAuth::Basic(&c.id, "lk_cs_wrong");
+    let resp = server.introspect(wrong, &token).await;
     expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
+    let no_token = [("token_type_hint", "access_token")];
     let resp = server
-        .post("/oauth/introspect")
-        .basic_auth(&c.id, Some(&c.secret))
-        .form(&[("token_type_hint", "access_token")])
-        .send()
-        .await
-        .unwrap();
+        .oauth_form("/oauth/introspect", c.basic(), &no_token)
+        .await;
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_request").await;
 }
 
+/// A client may revoke its own tokens (at once, twice is fine, unknown ones
+/// are 200), not another client's, not API keys, and not with a wrong secret.
 #[tokio::test]
 async fn clients_revoke_their_own_tokens_only() {
     let server = TestServer::start().await;
@@ -706,43 +570,40 @@ async fn clients_revoke_their_own_tokens_only() {
     let ta = access_token(&server, &a).await;
     let tb = access_token(&server, &b).await;
 
-    let revoke = |c: &Creds, token: &str| {
-        server
-            .post("/oauth/revoke")
-            .basic_auth(&c.id, Some(&c.secret))
-            .form(&[("token", token.to_owned())])
-            .send()
-    };
     // Another client's token: refused, and it keeps working.
-    let resp = revoke(&a, &tb).await.unwrap();
+    let resp = server.revoke(a.basic(), &tb).await;
     expect_error(resp, StatusCode::BAD_REQUEST, "unauthorized_client").await;
-    assert_eq!(me(&server, "Bearer", &tb).await.status(), StatusCode::OK);
+    assert_eq!(server.me_bearer(&tb).await.status(), StatusCode::OK);
     // Unknown and malformed tokens: 200.
     for unknown in ["nonsense", "lk_at_AAAA"] {
-        assert_eq!(revoke(&a, unknown).await.unwrap().status(), StatusCode::OK);
+        assert_eq!(
+            server.revoke(a.basic(), unknown).await.status(),
+            StatusCode::OK
+        );
     }
     // API keys are not revoked here.
-    let resp = revoke(&a, "lk_key_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
-        .await
-        .unwrap();
+    let resp = server
+        .revoke(
+            a.basic(),
+            "lk_key_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        )
+        .await;
     expect_error(resp, StatusCode::BAD_REQUEST, "unsupported_token_type").await;
     // Its own token: revoked at once, twice is fine.
-    let resp = revoke(&a, &ta).await.unwrap();
+    let resp = server.revoke(a.basic(), &ta).await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.headers()["cache-control"], "no-store");
     assert_refused(&server, &ta).await;
-    assert_eq!(revoke(&a, &ta).await.unwrap().status(), StatusCode::OK);
-    assert_eq!(introspect(&server, &a, &ta).await, json!({"active": false}));
+    assert_eq!(server.revoke(a.basic(), &ta).await.status(), StatusCode::OK);
+    assert_eq!(
+        server.introspect_json(a.basic(), &ta).await,
+        json!({"active": false})
+    );
     // A wrong secret cannot revoke anything.
-    let resp = server
-        .post("/oauth/revoke")
-        .basic_auth(&b.id, Some("lk_cs_wrong"))
-        .form(&[("token", tb.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let wrong = ClientAuth::Basic(&b.id, "lk_cs_wrong");
+    let resp = server.revoke(wrong, &tb).await;
     expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
-    assert_eq!(me(&server, "Bearer", &tb).await.status(), StatusCode::OK);
+    assert_eq!(server.me_bearer(&tb).await.status(), StatusCode::OK);
 }
 
 /// An admin credential may revoke any access token, also one whose client is
@@ -758,35 +619,20 @@ async fn admins_revoke_any_token() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
-    assert_eq!(me(&server, "Bearer", &token).await.status(), StatusCode::OK);
+    assert_eq!(server.me_bearer(&token).await.status(), StatusCode::OK);
 
     server
         .create_user("mo", "member-password", &["member"])
         .await;
-    let resp = server
-        .post("/oauth/revoke")
-        .basic_auth("mo", Some("member-password"))
-        .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let member = ClientAuth::Basic("mo", "member-password");
+    let resp = server.revoke(member, &token).await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
-    let resp = server
-        .post("/oauth/revoke")
-        .basic_auth("admin", Some("wrong-password"))
-        .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let wrong = ClientAuth::Basic("admin", "wrong-password");
+    let resp = server.revoke(wrong, &token).await;
     expect_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
-    assert_eq!(me(&server, "Bearer", &token).await.status(), StatusCode::OK);
+    assert_eq!(server.me_bearer(&token).await.status(), StatusCode::OK);
 
-    let resp = server
-        .as_admin(Method::POST, "/oauth/revoke")
-        .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let resp = server.revoke(ClientAuth::ADMIN, &token).await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_refused(&server, &token).await;
 }
@@ -803,13 +649,7 @@ async fn the_revocation_list_shrinks_as_tokens_expire() {
         for i in 0..n {
             let t = access_token(&server, c).await;
             if i % 2 == 0 {
-                let resp = server
-                    .post("/oauth/revoke")
-                    .basic_auth(&c.id, Some(&c.secret))
-                    .form(&[("token", t.as_str())])
-                    .send()
-                    .await
-                    .unwrap();
+                let resp = server.revoke(c.basic(), &t).await;
                 assert_eq!(resp.status(), StatusCode::OK);
                 revoked.push(t);
             }
@@ -832,6 +672,8 @@ async fn the_revocation_list_shrinks_as_tokens_expire() {
     assert_eq!(state.store.revocations().len(), (0, 0));
 }
 
+/// After a restart on the same directory, revoked tokens stay revoked, the
+/// others still verify (the signing key persisted), and the client still works.
 #[tokio::test]
 async fn revocations_and_the_token_key_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
@@ -840,35 +682,22 @@ async fn revocations_and_the_token_key_survive_a_restart() {
     let c = machine_client(&server, json!({})).await;
     let kept = access_token(&server, &c).await;
     let gone = access_token(&server, &c).await;
-    let resp = server
-        .post("/oauth/revoke")
-        .basic_auth(&c.id, Some(&c.secret))
-        .form(&[("token", gone.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let resp = server.revoke(c.basic(), &gone).await;
     assert_eq!(resp.status(), StatusCode::OK);
     server.stop().await;
 
     let server = builder.start().await;
-    assert_eq!(me(&server, "Bearer", &kept).await.status(), StatusCode::OK);
+    assert_eq!(server.me_bearer(&kept).await.status(), StatusCode::OK);
     assert_refused(&server, &gone).await;
-    assert_eq!(
-        token_basic(&server, &c, None).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(server.token(c.basic(), cc()).await.status(), StatusCode::OK);
 }
 
+/// The metadata names the issuer, the three endpoints, the client
+/// authentication methods, and the catalog's scopes.
 #[tokio::test]
 async fn metadata_lists_what_exists() {
     let server = TestServer::start().await;
-    let resp = server
-        .get("/.well-known/oauth-authorization-server")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let m: Value = resp.json().await.unwrap();
+    let m = server.metadata().await;
     assert_eq!(m["issuer"], server.base);
     assert_eq!(m["token_endpoint"], server.url("/oauth/token"));
     assert_eq!(m["introspection_endpoint"], server.url("/oauth/introspect"));
@@ -888,20 +717,14 @@ async fn metadata_lists_what_exists() {
     }
 }
 
+/// With `--public-url` the metadata names that as the issuer and endpoint base.
 #[tokio::test]
 async fn a_public_url_names_the_issuer() {
     let server = TestServer::builder()
         .config(|c| c.public_url = Some("https://auth.example.test".into()))
         .start()
         .await;
-    let m: Value = server
-        .get("/.well-known/oauth-authorization-server")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let m = server.metadata().await;
     assert_eq!(m["issuer"], "https://auth.example.test");
     assert_eq!(m["token_endpoint"], "https://auth.example.test/oauth/token");
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::common::TestServer;
+use crate::common::{ClientAuth, Grant, TestServer};
 
 const EXAMPLE: &str = include_str!("../../examples/seed.toml");
 const KEY: &str = "lk_key_demoKeyForLocalTestsOnly0123456789abcdefghi";
@@ -16,14 +16,12 @@ fn seeded(text: &str) -> impl FnOnce(&mut latchkey::config::Config) {
     move |c| c.seed = Some(seed)
 }
 
+/// The status of a client_credentials request for `read` by `id`:`secret`.
 async fn token_status(server: &TestServer, id: &str, secret: &str) -> StatusCode {
+    let grant = Grant::client_credentials().scope("read");
     server
-        .post("/oauth/token")
-        .basic_auth(id, Some(secret))
-        .form(&[("grant_type", "client_credentials"), ("scope", "read")])
-        .send()
+        .token(ClientAuth::Basic(id, secret), grant)
         .await
-        .unwrap()
         .status()
 }
 
@@ -39,15 +37,7 @@ async fn the_example_seed_works_and_survives_restarts() {
             .get_json_as("/api/v1/users/me", ("alice", "alice-password"))
             .await;
         assert_eq!(me["email"], "alice@example.test", "round {round}");
-        let me: Value = server
-            .get("/api/v1/users/me")
-            .bearer_auth(KEY)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let me: Value = server.me_bearer(KEY).await.json().await.unwrap();
         assert_eq!(me["username"], "alice");
         assert_eq!(
             me["scopes"],
@@ -152,21 +142,11 @@ async fn a_rolled_seeded_key_is_restored() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    let resp = server
-        .get("/api/v1/users/me")
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap();
+    let resp = server.me_bearer(KEY).await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     server.stop().await;
     let server = builder.start().await;
-    let resp = server
-        .get("/api/v1/users/me")
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap();
+    let resp = server.me_bearer(KEY).await;
     assert_eq!(resp.status(), StatusCode::OK);
 }
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::common::{TestServer, ADMIN_PASSWORD};
+use crate::common::{expect_json, TestServer, ADMIN_PASSWORD};
 use crate::subprocess::{repo, run_bounded, target_dir};
 
 /// `node --version` and `npm --version`.
@@ -85,8 +85,7 @@ async fn docs_are_preset_for_swagger_ui_sign_in() {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let client: Value = resp.json().await.unwrap();
+    let client = expect_json(resp, StatusCode::OK).await;
     assert_eq!(client["type"], "public", "{client}");
     assert_eq!(
         client["redirect_uris"],
