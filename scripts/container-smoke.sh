@@ -15,6 +15,8 @@
 #   65532, /tmp, CA bundle) and localhost/latchkey-smoke:bookworm; on that,
 #   rust:1-bookworm with the host's Rust toolchain (remade when `rustc -V`
 #   changes), cargo on PATH, CARGO_HOME /root/.cargo, CARGO_NET_OFFLINE=true.
+#   (Debian 12's rustc-web is 1.85; Cargo.lock's crates need 1.88.) Images of those
+#   names that this script did not make are tagged over, in podman's storage only.
 # The build is `podman build --pull=never --format docker --network none` of the
 # Dockerfile as it is, with the host's cargo registry mounted at
 # /root/.cargo/registry: no network. Its build stage is kept tagged as
@@ -128,6 +130,11 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 CONF
 export CONTAINERS_CONF=$STATE/containers.conf
+# Every direct call is bounded too (quiet's timeout runs the binaries themselves).
+PODMAN=$(command -v podman)
+BUILDAH=$(command -v buildah)
+podman() { timeout --kill-after=10 300 "$PODMAN" "$@"; }
+buildah() { timeout --kill-after=10 300 "$BUILDAH" "$@"; }
 quiet 60 podman info || fail "podman does not work here (podman info failed)"
 PODMAN_READY=1
 
@@ -250,13 +257,15 @@ if command -v cargo >/dev/null 2>&1; then
   # host's tests have run (CI does that first).
   quiet 600 cargo fetch --locked --target "$(rustc -vV | sed -n 's/^host: //p')" || fail "cargo fetch --locked failed"
 fi
-build() {
-  quiet 900 podman build --pull=never --format docker --network none \
+build() { # build LIMIT ARGS…
+  local limit=$1
+  shift
+  quiet "$limit" podman build --pull=never --format docker --network none \
     -v "$REGISTRY:/root/.cargo/registry" "$@" .
 }
 t=$(now)
-build --target build -t "$CACHE_IMAGE" || fail "podman build (build stage) failed"
-build -t "$IMAGE" || fail "podman build failed"
+build 1800 --target build -t "$CACHE_IMAGE" || fail "podman build (build stage) failed"
+build 600 -t "$IMAGE" || fail "podman build failed"
 BUILD_S=$(since "$t")
 # Drop layers of earlier builds that this one did not reuse (ours only: they carry
 # the base images' label); the cache of this build is kept by the two tags.
