@@ -169,9 +169,11 @@ RUST_VERSION=$(rustc -V)
 label() { podman image inspect --format "{{index .Config.Labels \"$2\"}}" "$1" 2>/dev/null || true; }
 ours() { [ "$(label "$1" latchkey.smoke.recipe)" = "$RECIPE" ]; }
 
+BASE_MADE=0
 if ours "$BASE_IMAGE" && ours "$RUNTIME_IMAGE"; then
   say "base images: cached ($BASE_IMAGE, $RUNTIME_IMAGE)"
 else
+  BASE_MADE=1
   t=$(now)
   say "base images: debootstrap bookworm from $MIRROR (once; about a minute)"
   root=$WORK/rootfs
@@ -225,7 +227,9 @@ else
   say "base images: made in $(since "$t") s"
 fi
 
-if ours "$BUILDER_IMAGE" && [ "$(label "$BUILDER_IMAGE" latchkey.smoke.rust)" = "$RUST_VERSION" ]; then
+# Remade with the bookworm root, too: a builder on an old root would keep it alive.
+if [ "$BASE_MADE" = 0 ] && ours "$BUILDER_IMAGE" &&
+  [ "$(label "$BUILDER_IMAGE" latchkey.smoke.rust)" = "$RUST_VERSION" ]; then
   say "builder: cached ($BUILDER_IMAGE, $RUST_VERSION)"
 else
   t=$(now)
