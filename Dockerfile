@@ -3,13 +3,26 @@
 # Build stage: the official Rust image compiles a release binary.
 FROM rust:1-bookworm AS build
 WORKDIR /src
-# Manifests first, so dependency downloads are cached across source changes.
+# Dependencies first, in their own layer: only the manifests and stub sources, so
+# this layer (every crate but latchkey itself) is rebuilt when Cargo.toml or
+# Cargo.lock changes and not when src/ does. Cargo.toml names a bench and a test
+# target; empty stubs stand in for them so the manifest parses (they are not built).
 COPY Cargo.toml Cargo.lock ./
+RUN mkdir -p src benches tests/it \
+ && echo 'fn main() {}' > src/main.rs \
+ && : > src/lib.rs \
+ && : > benches/hot_paths.rs \
+ && : > tests/it/main.rs \
+ && cargo build --release --locked --bin latchkey \
+ && rm -rf src target/release/latchkey* target/release/liblatchkey* \
+           target/release/deps/latchkey-* target/release/deps/liblatchkey-* \
+           target/release/.fingerprint/latchkey-*
+# The real sources: only latchkey compiles here. The stub's artifacts and
+# fingerprints are gone and the sources touched, so cargo cannot take the stub
+# for up to date whatever mtimes COPY gives the files.
 COPY src ./src
-# Cargo.toml names the bench and test targets; their sources must exist to parse it.
-COPY benches ./benches
-COPY tests ./tests
-RUN cargo build --release --locked --bin latchkey \
+RUN find src -type f -exec touch {} + \
+ && cargo build --release --locked --bin latchkey \
  && mkdir -p /data-template
 
 # Run stage: distroless (glibc, no shell, no package manager), as the non-root user.
