@@ -43,7 +43,10 @@ pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/oauth/authorization", get(pages::authorize::authorize))
         .at("/oauth/authorize/login", post(pages::login::login))
         .at("/oauth/authorize/consent", post(pages::consent::consent))
-        .at("/oauth/logout", get(pages::logout::logout))
+        .at(
+            "/oauth/logout",
+            get(pages::logout::logout).post(pages::logout::logout_post),
+        )
         .nest("/", api)
         .around(move |ep, req| async move { limit_body(&ep, req, limit).await })
         .around(|ep, req| async move { ready_gate(&ep, req).await })

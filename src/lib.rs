@@ -24,13 +24,17 @@
 //! | --- | --- | --- | --- | --- |
 //! | `POST /oauth/token` | `oauth/token.rs`, parameters `oauth/params.rs` | `token/mod.rs` (typed `Grant`, check order), client auth `client_auth.rs` | `oauth.rs` (errors, scope parameter) | — |
 //! | client_credentials | — | `token/client_credentials.rs` | `client.rs` | `clients.rs` |
-//! | authorization_code | — | `token/authorization_code.rs` | `pkce.rs` | `grants.rs` (`auth_codes`) |
-//! | refresh_token (rotation, families) | — | `token/refresh_token.rs` | — | `grants.rs` (`refresh_tokens`) |
+//! | authorization_code | — | `token/authorization_code.rs` | `pkce.rs` | `grants/` (`auth_codes`) |
+//! | refresh_token (rotation, families) | — | `token/refresh_token.rs` | — | `grants/` (`refresh_tokens`) |
 //! | access tokens (issue, validate) | — | `access_token.rs`, live client/user `live.rs` | `token.rs` (format, MAC) | — (not stored) |
 //! | `POST /oauth/introspect` | `oauth/introspect.rs` | `introspection.rs` | — | — |
 //! | `POST /oauth/revoke`, revocation list, sweeps | `oauth/revoke.rs` | `revocation.rs`, memory `revocation_list.rs` | — | `revocations.rs` (`revoked_tokens`, `revocation_markers`) |
-//! | RFC 8414 metadata | `oauth/metadata.rs` | `scopes.rs` | — | — |
-//! | `GET /oauth/authorize`, login, consent, logout | `pages/{authorize,login,consent,logout}.rs`, HTML `pages/layout.rs`, cookies `pages/cookies.rs` | `authorize/{request,session,consent}.rs` | `redirect_uri.rs`, `pkce.rs` | `grants.rs` (`sessions`, `consents`, `auth_codes`) |
+//! | RFC 8414 metadata, OIDC discovery | `oauth/metadata.rs` | `scopes.rs` | — | — |
+//! | id_tokens | — | `id_token.rs` (claims, `at_hash`, hints) | `jwt/` (JWS: RS256, ES256, EdDSA) | — |
+//! | signing keys, `GET /oauth/jwks` | `signing_keys.rs` | `signing_keys.rs`, memory `keyring.rs` | `jwt/keys.rs` | `signing_keys.rs` |
+//! | `/oauth/userinfo` | `oauth/userinfo.rs` | `userinfo.rs` | — | — |
+//! | `/oauth/logout` (RP-initiated) | `pages/logout.rs` | `end_session.rs` | — | `grants/` (`sessions`) |
+//! | `GET /oauth/authorize` (prompt, max_age, response modes), login, consent | `pages/{authorize,login,consent}.rs`, HTML `pages/layout.rs`, cookies `pages/cookies.rs` | `authorize/{request,session,consent}.rs` | `redirect_uri.rs`, `pkce.rs` | `grants/` (`sessions`, `consents`, `auth_codes`) |
 //! | `/api/v1/users` | `users.rs` | `users.rs`, bootstrap `bootstrap.rs` | `user.rs` | `users.rs` (`users`, `users_by_name`) |
 //! | `/api/v1/api-keys` | `api_keys.rs` | `api_keys.rs`, usage `usage.rs` | `api_key.rs` | `api_keys.rs` (`api_keys`, `api_keys_by_hash`, `api_keys_by_owner`, `api_key_usage`) |
 //! | `/api/v1/clients` | `clients.rs` | `clients/{mod,rules,lifecycle,swagger_ui}.rs` | `client.rs`, `redirect_uri.rs` | `clients.rs` (`clients`, `clients_by_owner`) |

@@ -29,6 +29,8 @@ pub const BASIC_SCHEME: &str = "basicAuth";
 pub const BEARER_SCHEME: &str = "bearerAuth";
 /// Name of the OAuth 2.0 scheme (Swagger UI fetches a token itself).
 pub const OAUTH_SCHEME: &str = "oauth2";
+/// Name of the OpenID Connect scheme (its flows come from discovery).
+pub const OIDC_SCHEME: &str = "openIdConnect";
 
 /// What an operation needs, as a type.
 pub trait Requirement: Send + Sync + 'static {
@@ -147,10 +149,25 @@ impl<'a, R: Requirement> ApiExtractor<'a> for Authorized<R> {
                 openid_connect_url: None,
             },
         );
+        registry.create_security_scheme(
+            OIDC_SCHEME,
+            MetaSecurityScheme {
+                ty: "openIdConnect",
+                description: Some(
+                    "OpenID Connect: the flows and endpoints of this server's discovery document. An access token granted with openid is accepted like any other.",
+                ),
+                name: None,
+                key_in: None,
+                scheme: None,
+                bearer_format: None,
+                flows: None,
+                openid_connect_url: Some("/.well-known/openid-configuration"),
+            },
+        );
     }
 
     fn security_schemes() -> Vec<&'static str> {
-        vec![BASIC_SCHEME, BEARER_SCHEME, OAUTH_SCHEME]
+        vec![BASIC_SCHEME, BEARER_SCHEME, OAUTH_SCHEME, OIDC_SCHEME]
     }
 
     async fn from_request(

@@ -40,6 +40,8 @@ pub struct ClientView {
     pub allow_plain_pkce: bool,
     /// How its id_tokens are signed: `RS256`, `ES256` or `EdDSA`.
     pub id_token_signed_response_alg: String,
+    /// Where `/oauth/logout` may send the browser back to (exact match).
+    pub post_logout_redirect_uris: Vec<String>,
     /// The user who owns the client; client_credentials tokens act as this user.
     pub owner_id: String,
     /// RFC 3339.
@@ -66,6 +68,7 @@ impl From<Client> for ClientView {
             skip_consent: c.skip_consent,
             allow_plain_pkce: c.allow_plain_pkce,
             id_token_signed_response_alg: c.id_token_alg.as_str().to_owned(),
+            post_logout_redirect_uris: c.post_logout_redirect_uris,
             owner_id: c.owner_id,
             created_at: c.created_at.to_rfc3339(),
             updated_at: c.updated_at.to_rfc3339(),
@@ -128,6 +131,9 @@ pub struct CreateClient {
     pub allow_plain_pkce: Option<bool>,
     /// How its id_tokens are signed: `RS256` (default), `ES256` or `EdDSA`.
     pub id_token_signed_response_alg: Option<String>,
+    /// Where `/oauth/logout` may send the browser back to (exact match).
+    #[oai(default)]
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 #[derive(Debug, Object)]
@@ -143,6 +149,8 @@ pub struct UpdateClient {
     pub allow_plain_pkce: Option<bool>,
     /// How its id_tokens are signed: `RS256` (default), `ES256` or `EdDSA`.
     pub id_token_signed_response_alg: Option<String>,
+    /// Replaces the list of post-logout redirect URIs.
+    pub post_logout_redirect_uris: Option<Vec<String>>,
 }
 
 #[derive(Debug, Object)]
@@ -199,6 +207,7 @@ impl ClientsApi {
                 allow_plain_pkce: b.allow_plain_pkce.unwrap_or(false),
                 client_id: b.client_id,
                 id_token_signed_response_alg: b.id_token_signed_response_alg,
+                post_logout_redirect_uris: b.post_logout_redirect_uris,
             },
         )
         .await?;
@@ -285,6 +294,7 @@ impl ClientsApi {
             skip_consent: b.skip_consent,
             allow_plain_pkce: b.allow_plain_pkce,
             id_token_signed_response_alg: b.id_token_signed_response_alg,
+            post_logout_redirect_uris: b.post_logout_redirect_uris,
         };
         Ok(Json(
             clients::update(&state, &auth.principal, &client_id.0, change)

@@ -52,7 +52,6 @@ type Apis = (
     oauth::introspect::IntrospectApi,
     oauth::revoke::RevokeApi,
     oauth::metadata::MetadataApi,
-    oauth::jwks::JwksApi,
     oauth::userinfo::UserInfoApi,
     signing_keys::SigningKeysApi,
 );

@@ -1,15 +1,21 @@
-//! `/api/v1/signing-keys`: the JWT signing keys, listed and rotated by admins.
-//! Private parts never leave the store.
+//! The JWT signing keys: published at `GET /oauth/jwks` (a JWK Set, RFC 7517
+//! §5), listed and rotated by admins at `/api/v1/signing-keys`. Private parts
+//! never leave the store.
 
 use poem::web::Data;
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::types::Any;
+use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::auth::{Authorized, UsersRead, UsersWrite};
-use super::error::{ApiError, AuthOnly};
+use super::error::{ApiError, AuthOnly, Readiness};
 use super::ApiTags;
 use crate::service::signing_keys::{self, KeyView};
 use crate::state::AppState;
+
+/// The signing-key operations.
+#[derive(Default)]
+pub struct SigningKeysApi;
 
 /// A signing key (its public half is in `/oauth/jwks`).
 #[derive(Debug, Object)]
@@ -44,16 +50,46 @@ pub struct SigningKeyList {
     pub keys: Vec<SigningKeyView>,
 }
 
-#[derive(Default)]
-pub struct SigningKeysApi;
+#[derive(ApiResponse)]
+pub enum JwksResponse {
+    /// `{"keys": [...]}`: every active and retiring key (`kty`, `kid`, `use`,
+    /// `alg` and the public members); cached for a minute at most.
+    #[oai(status = 200)]
+    Keys(
+        Json<Any<serde_json::Value>>,
+        #[oai(header = "Cache-Control")] String,
+    ),
+}
 
-#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::SigningKeys")]
+#[derive(ApiResponse)]
+pub enum Rotated {
+    /// Every key now: the new active ones first, then the retiring ones.
+    #[oai(status = 200)]
+    Done(Json<SigningKeyList>),
+}
+
+#[OpenApi(tag = "ApiTags::SigningKeys")]
 impl SigningKeysApi {
+    /// Signing keys (JWKS)
+    #[oai(
+        path = "/oauth/jwks",
+        method = "get",
+        operation_id = "jwks",
+        tag = "ApiTags::OAuth"
+    )]
+    async fn jwks(&self, state: Data<&AppState>) -> Result<JwksResponse, ApiError<Readiness>> {
+        signing_keys::ready(&state).await?;
+        Ok(JwksResponse::Keys(
+            Json(Any(signing_keys::jwks(&state.keyring))),
+            "public, max-age=60".into(),
+        ))
+    }
+
     /// List signing keys (admin)
     ///
     /// Active keys first, then retiring ones.
     #[oai(
-        path = "/signing-keys",
+        path = "/api/v1/signing-keys",
         method = "get",
         operation_id = "listSigningKeys"
     )]
@@ -76,18 +112,18 @@ impl SigningKeysApi {
     /// A new active key for every algorithm. The previous keys stop signing at
     /// once and stay in the JWKS until every token they signed has expired.
     #[oai(
-        path = "/signing-keys/rotate",
+        path = "/api/v1/signing-keys/rotate",
         method = "post",
         operation_id = "rotateSigningKeys"
     )]
     async fn rotate(
         &self,
-        state: Data<&AppState>,
         _auth: Authorized<UsersWrite>,
-    ) -> Result<Json<SigningKeyList>, ApiError<AuthOnly>> {
+        state: Data<&AppState>,
+    ) -> Result<Rotated, ApiError<AuthOnly>> {
         let keys = signing_keys::rotate(&state).await?;
-        Ok(Json(SigningKeyList {
+        Ok(Rotated::Done(Json(SigningKeyList {
             keys: keys.into_iter().map(Into::into).collect(),
-        }))
+        })))
     }
 }

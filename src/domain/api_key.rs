@@ -92,7 +92,7 @@ pub fn check_usable(k: KeyState, now: Timestamp) -> Result<(), Unusable> {
     if k.expires_at.is_some_and(|e| now >= e) {
         return Err(Unusable::Expired);
     }
-    if k.presented_previous && !k.previous_until.is_some_and(|u| now < u) {
+    if k.presented_previous && k.previous_until.is_none_or(|u| now >= u) {
         return Err(Unusable::RolledAway);
     }
     Ok(())

@@ -87,6 +87,8 @@ pub struct Client {
     pub allow_plain_pkce: bool,
     /// How its id_tokens are signed (`id_token_signed_response_alg`).
     pub id_token_alg: Alg,
+    /// Where RP-initiated logout may return the browser (exact match).
+    pub post_logout_redirect_uris: Vec<String>,
     /// blake3 of the current secret; `None` for public clients.
     pub secret_hash: Option<Vec<u8>>,
     /// Carried by every token and grant; a new epoch revokes all earlier ones.
@@ -237,6 +239,29 @@ pub fn check_grants(ty: ClientType, names: &[String]) -> Result<Vec<GrantType>, 
         return Err("a client needs at least one grant type".into());
     }
     Ok(out.into_iter().collect())
+}
+
+/// Checks post-logout redirect URIs: absolute https (or loopback http) URIs
+/// without a fragment, at most [`MAX_REDIRECT_URIS`], no repeats.
+pub fn check_post_logout_uris(uris: &[String]) -> Result<(), String> {
+    if uris.len() > MAX_REDIRECT_URIS {
+        return Err(format!(
+            "at most {MAX_REDIRECT_URIS} post-logout redirect URIs"
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    for raw in uris {
+        let uri = RedirectUri::parse(raw)?;
+        if !matches!(uri.kind(), UriKind::Https | UriKind::LoopbackHttp) {
+            return Err(format!(
+                "{raw:?}: use https (plain http only for loopback: localhost, 127.0.0.1, [::1])"
+            ));
+        }
+        if !seen.insert(raw.as_str()) {
+            return Err(format!("{raw:?} is listed twice"));
+        }
+    }
+    Ok(())
 }
 
 /// Checks redirect URIs against the client type and its grants.

@@ -11,6 +11,7 @@ use crate::domain::jwt;
 use crate::domain::scope::ScopeSet;
 use crate::domain::user::User;
 use crate::error::Result;
+use crate::service::access_token::IssuedToken;
 use crate::service::signing_keys;
 use crate::state::AppState;
 
@@ -91,4 +92,41 @@ pub async fn issue(
         claims.insert("c_hash".into(), json!(key.alg().half_hash(code)));
     }
     Ok(jwt::sign(&key.private, &key.kid, "JWT", &claims))
+}
+
+/// The id_token of a token response, when `openid` was granted: bound to
+/// the access token by `at_hash`.
+pub async fn for_grant(
+    state: &AppState,
+    issuer: &str,
+    client: &Client,
+    subject: Subject<'_>,
+    issued: &IssuedToken,
+) -> Result<Option<String>> {
+    if !issued.scopes.contains(OPENID) {
+        return Ok(None);
+    }
+    let with = Companions {
+        access_token: Some(issued.token.expose()),
+        code: None,
+    };
+    Ok(Some(
+        issue(state, issuer, client, subject, &issued.scopes, with).await?,
+    ))
+}
+
+/// The claims of an id_token this server signed for `issuer`, whatever its
+/// expiry (`id_token_hint`s name who, they do not authenticate).
+pub fn verify_own(state: &AppState, issuer: &str, token: &str) -> Option<Map<String, Value>> {
+    if !jwt::looks_like_jwt(token) {
+        return None;
+    }
+    let keys = state.keyring.all();
+    let verified = jwt::verify(token, |kid| {
+        keys.iter().find(|k| k.kid == kid).map(|k| &k.public)
+    })
+    .ok()?;
+    let ours = verified.typ.as_deref() != Some("at+jwt")
+        && verified.claims.get("iss").and_then(Value::as_str) == Some(issuer);
+    ours.then_some(verified.claims)
 }

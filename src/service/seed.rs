@@ -132,6 +132,7 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
             skip_consent: c.skip_consent,
             allow_plain_pkce: c.allow_plain_pkce,
             id_token_alg: c.id_token_signed_response_alg.clone(),
+            post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
         };
         let clients = state.store.clients();
         match clients.get(&c.client_id)? {
@@ -190,7 +191,7 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
                 .find(|f| f.name == k.name);
         }
         if let Some(other) = keys.find_by_hash(&hash)? {
-            if found.as_ref().map_or(true, |f| f.id != other.id) {
+            if found.as_ref().is_none_or(|f| f.id != other.id) {
                 // The secret belongs to a key of someone else: the seed wins.
                 keys.delete(&other.id).await?;
             }

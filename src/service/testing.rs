@@ -70,6 +70,7 @@ impl Fixture {
             skip_consent: false,
             allow_plain_pkce: false,
             id_token_alg: None,
+            post_logout_redirect_uris: Vec::new(),
         };
         self.state
             .store

@@ -42,6 +42,8 @@ pub struct ClientRecord {
     pub allow_plain_pkce: bool,
     /// `RS256`, `ES256` or `EdDSA`; `None`: `RS256`.
     pub id_token_alg: Option<String>,
+    /// Where RP-initiated logout may send the browser back to (exact match).
+    pub post_logout_redirect_uris: Names,
 }
 
 impl Record for ClientRecord {
@@ -79,51 +81,29 @@ struct ClientRecordV1 {
     updated_at: i64,
 }
 
-impl From<ClientRecordV1> for ClientRecord {
-    fn from(v: ClientRecordV1) -> ClientRecord {
-        ClientRecord {
-            client_id: v.client_id,
-            owner_id: v.owner_id,
-            name: v.name,
-            client_type: v.client_type,
-            redirect_uris: v.redirect_uris,
-            grant_types: v.grant_types,
-            scopes: v.scopes,
-            access_token_ttl_seconds: v.access_token_ttl_seconds,
-            enabled: v.enabled,
-            secret_hash: v.secret_hash,
-            token_epoch: v.token_epoch,
-            created_at: v.created_at,
-            updated_at: v.updated_at,
-            skip_consent: false,
-            allow_plain_pkce: false,
-            id_token_alg: None,
-        }
-    }
-}
-
-/// Version 2, before OIDC's signing settings.
+/// Version 2, before OIDC's settings: version 1 and two flags (bincode lays
+/// a nested struct out as its fields, so this reads the flat layout).
 #[derive(Deserialize)]
 struct ClientRecordV2 {
-    client_id: String,
-    owner_id: String,
-    name: String,
-    client_type: String,
-    redirect_uris: Vec<String>,
-    grant_types: Vec<String>,
-    scopes: Vec<String>,
-    access_token_ttl_seconds: Option<i64>,
-    enabled: bool,
-    secret_hash: Option<Vec<u8>>,
-    token_epoch: u64,
-    created_at: i64,
-    updated_at: i64,
+    v1: ClientRecordV1,
     skip_consent: bool,
     allow_plain_pkce: bool,
 }
 
+impl From<ClientRecordV1> for ClientRecord {
+    fn from(v1: ClientRecordV1) -> ClientRecord {
+        ClientRecordV2 {
+            v1,
+            skip_consent: false,
+            allow_plain_pkce: false,
+        }
+        .into()
+    }
+}
+
 impl From<ClientRecordV2> for ClientRecord {
-    fn from(v: ClientRecordV2) -> ClientRecord {
+    fn from(v2: ClientRecordV2) -> ClientRecord {
+        let v = v2.v1;
         ClientRecord {
             client_id: v.client_id,
             owner_id: v.owner_id,
@@ -138,9 +118,10 @@ impl From<ClientRecordV2> for ClientRecord {
             token_epoch: v.token_epoch,
             created_at: v.created_at,
             updated_at: v.updated_at,
-            skip_consent: v.skip_consent,
-            allow_plain_pkce: v.allow_plain_pkce,
+            skip_consent: v2.skip_consent,
+            allow_plain_pkce: v2.allow_plain_pkce,
             id_token_alg: None,
+            post_logout_redirect_uris: Vec::new(),
         }
     }
 }
@@ -288,17 +269,19 @@ mod tests {
             skip_consent: false,
             allow_plain_pkce: false,
             id_token_alg: None,
+            post_logout_redirect_uris: Vec::new(),
         }
     }
 
     /// A version 2 record (no OIDC settings) reads with the defaults: its
-    /// layout is version 3's without the trailing `id_token_alg` (`None`, one byte).
+    /// layout is version 3's without the two trailing fields (`None` and an
+    /// empty list, one byte each).
     #[test]
     fn version_2_records_are_upgraded() {
         let current = client("c2", "u1");
         let v3 = codec::encode(&current).unwrap();
         let mut v2 = vec![2u8];
-        v2.extend_from_slice(&v3[1..v3.len() - 1]);
+        v2.extend_from_slice(&v3[1..v3.len() - 2]);
         assert_eq!(codec::decode::<ClientRecord>(&v2).unwrap(), current);
     }
 

@@ -114,7 +114,10 @@ impl Store {
         let clients = Clients::open(&db, changes)?;
         let revocations = Revocations::open(&db, flusher.clone())?;
         let grants = Grants::open(&db, flusher.clone())?;
-        let signing_keys = SigningKeys::open(&db, flusher.clone())?;
+        let signing_keys = SigningKeys {
+            tree: db.open_tree("signing_keys")?,
+            flusher: flusher.clone(),
+        };
         Ok(Store {
             inner: Arc::new(Inner {
                 db,

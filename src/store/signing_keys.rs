@@ -40,19 +40,13 @@ impl Record for SigningKeyRecord {
     const KIND: &'static str = "signing key";
 }
 
+/// The tree and the flusher its changes wait for (made by `Store::open`).
 pub struct SigningKeys {
-    tree: sled::Tree,
-    flusher: Arc<Flusher>,
+    pub(super) tree: sled::Tree,
+    pub(super) flusher: Arc<Flusher>,
 }
 
 impl SigningKeys {
-    pub(crate) fn open(db: &sled::Db, flusher: Arc<Flusher>) -> Result<SigningKeys, StoreError> {
-        Ok(SigningKeys {
-            tree: db.open_tree("signing_keys")?,
-            flusher,
-        })
-    }
-
     /// Every key, in kid order (a handful: three active, a few retiring).
     pub fn all(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
         self.tree

@@ -487,7 +487,7 @@ async fn authlib_code_flow_with_pkce_and_refresh() {
 
 /// Runs tests/interop/`name` with `args` in the venv's python and fails the test,
 /// showing its output, unless it exits 0.
-async fn run_script(python: &Path, name: &str, args: &[&str]) {
+pub(crate) async fn run_script(python: &Path, name: &str, args: &[&str]) {
     let mut script = Command::new(python);
     script
         .arg("-u") // unbuffered, so a killed run still shows how far it got
@@ -514,7 +514,7 @@ fn venv_dir() -> PathBuf {
 /// The marker file holds the requirements it was built from: when they differ
 /// (or it is missing), the venv is rebuilt from scratch. Fails, never skips,
 /// when python3 or its venv module is missing.
-async fn interop_venv() -> PathBuf {
+pub(crate) async fn interop_venv() -> PathBuf {
     // Tests run concurrently in this process: one builds the venv, the others wait.
     static BUILDING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     let _building = BUILDING.lock().await;

@@ -36,7 +36,7 @@ const RULES: &[(&str, &[&str])] = &[
     ),
     ("api", &["sled", "bincode", "crate::store::"]),
     (
-        "seed.rs",
+        "seed",
         &[
             "sled",
             "bincode",

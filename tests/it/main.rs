@@ -19,6 +19,7 @@ mod interop;
 mod layering;
 mod lifecycle;
 mod oauth;
+mod oidc;
 mod openapi;
 mod redirect_safety;
 mod refresh;

@@ -28,6 +28,8 @@ pub struct ServerMetadata {
     pub revocation_endpoint: String,
     pub userinfo_endpoint: String,
     pub jwks_uri: String,
+    /// RP-Initiated Logout 1.0.
+    pub end_session_endpoint: String,
     pub grant_types_supported: Vec<String>,
     pub response_types_supported: Vec<String>,
     pub response_modes_supported: Vec<String>,
@@ -47,21 +49,23 @@ pub struct ServerMetadata {
 }
 
 impl ServerMetadata {
-    fn of(base: String, scopes: Vec<String>) -> ServerMetadata {
+    fn of(state: &AppState, base: String) -> Result<ServerMetadata, ApiError<Readiness>> {
+        let scopes = scopes::list(state)?.into_iter().map(|s| s.name).collect();
         let algs: Vec<String> = Alg::ALL.iter().map(|a| a.as_str().to_owned()).collect();
-        ServerMetadata {
+        Ok(ServerMetadata {
             authorization_endpoint: format!("{base}/oauth/authorize"),
             token_endpoint: format!("{base}/oauth/token"),
             introspection_endpoint: format!("{base}/oauth/introspect"),
             revocation_endpoint: format!("{base}/oauth/revoke"),
             userinfo_endpoint: format!("{base}/oauth/userinfo"),
             jwks_uri: format!("{base}/oauth/jwks"),
+            end_session_endpoint: format!("{base}/oauth/logout"),
             grant_types_supported: GrantType::ALL
                 .iter()
                 .map(|g| g.as_str().to_owned())
                 .collect(),
             response_types_supported: strings(&["code", "token"]),
-            response_modes_supported: strings(&["query", "fragment"]),
+            response_modes_supported: strings(&["query", "fragment", "form_post"]),
             code_challenge_methods_supported: strings(&["S256", "plain"]),
             token_endpoint_auth_methods_supported: strings(&[
                 "client_secret_basic",
@@ -103,7 +107,7 @@ impl ServerMetadata {
             claims_parameter_supported: false,
             service_documentation: format!("{base}/docs"),
             issuer: base,
-        }
+        })
     }
 }
 
@@ -121,8 +125,7 @@ impl MetadataApi {
         state: Data<&AppState>,
         BaseUrl(base): BaseUrl,
     ) -> Result<Json<ServerMetadata>, ApiError<Readiness>> {
-        let scopes = scopes::list(&state)?.into_iter().map(|s| s.name).collect();
-        Ok(Json(ServerMetadata::of(base, scopes)))
+        Ok(Json(ServerMetadata::of(&state, base)?))
     }
 
     /// OpenID Provider configuration (OIDC Discovery 1.0)
@@ -138,8 +141,7 @@ impl MetadataApi {
         state: Data<&AppState>,
         BaseUrl(base): BaseUrl,
     ) -> Result<Json<ServerMetadata>, ApiError<Readiness>> {
-        let scopes = scopes::list(&state)?.into_iter().map(|s| s.name).collect();
-        Ok(Json(ServerMetadata::of(base, scopes)))
+        Ok(Json(ServerMetadata::of(&state, base)?))
     }
 }
 

@@ -4,7 +4,6 @@
 //! parameters are read by [`params`], which the authorization pages use too.
 
 pub mod introspect;
-pub mod jwks;
 pub mod metadata;
 pub mod params;
 pub mod revoke;

@@ -9,7 +9,7 @@ use poem::{handler, Body, Request, Response};
 
 use super::consent::consent_page;
 use super::cookies::{cookie, csrf_cookie, with_cookies, SESSION_COOKIE};
-use super::layout::{error_page, esc, html, secure_headers, server_error};
+use super::layout::{error_page, esc, form_post, html, secure_headers, server_error};
 use super::login::login_page;
 use crate::api::oauth::params::Params;
 use crate::service::authorize::{
@@ -41,10 +41,43 @@ async fn respond(
         Ok(r) => r,
         Err(resp) => return *resp,
     };
-    match flow::session(state, cookie(req, SESSION_COOKIE).as_deref()) {
-        Ok(Some(session)) => continue_as(state, &request, &session, csrf, false).await,
-        Ok(None) => login_page(state, &request, csrf, None, StatusCode::OK),
-        Err(e) => server_error(&e),
+    let session = match flow::session(state, cookie(req, SESSION_COOKIE).as_deref()) {
+        Ok(s) => s,
+        Err(e) => return server_error(&e),
+    };
+    // A session serves only within max_age, and only for the hinted user.
+    let now = state.clock.now().unix();
+    let usable = session
+        .filter(|s| request.max_age.is_none_or(|max| now - s.auth_time <= max))
+        .filter(|s| {
+            request
+                .hinted_sub
+                .as_deref()
+                .is_none_or(|sub| sub == s.user.id.as_str())
+        });
+    if request.prompt.none {
+        // OIDC Core §3.1.2.6: never a page; tell the client what it would take.
+        let Some(session) = usable else {
+            let reply = request.error("login_required", "the user is not signed in (prompt=none)");
+            return deliver(&reply, StatusCode::FOUND);
+        };
+        return match flow::needs_consent(state, &session.user, &request) {
+            Ok(true) => deliver(
+                &request.error(
+                    "consent_required",
+                    "the user has not consented to these scopes (prompt=none)",
+                ),
+                StatusCode::FOUND,
+            ),
+            Ok(false) => continue_as(state, &request, &session, csrf, false).await,
+            Err(e) => server_error(&e),
+        };
+    }
+    match usable {
+        Some(session) if !request.prompt.login => {
+            continue_as(state, &request, &session, csrf, false).await
+        }
+        _ => login_page(state, &request, csrf, None, StatusCode::OK),
     }
 }
 
@@ -57,8 +90,10 @@ pub(super) async fn continue_as(
     after_post: bool,
 ) -> Response {
     match flow::needs_consent(state, &session.user, request) {
-        Ok(true) => consent_page(state, request, &session.user, csrf),
-        Ok(false) => match flow::approve(state, session, request, false).await {
+        Ok(ask) if ask || request.prompt.consent => {
+            consent_page(state, request, &session.user, csrf)
+        }
+        Ok(_) => match flow::approve(state, session, request, false).await {
             Ok(reply) => deliver(
                 &reply,
                 if after_post {
@@ -113,6 +148,9 @@ pub(super) fn deliver(reply: &Reply, redirect_status: StatusCode) -> Response {
         return secure_headers(Response::builder().status(redirect_status))
             .header(LOCATION, location)
             .body(Body::empty());
+    }
+    if let Delivery::FormPost(action) = &reply.delivery {
+        return form_post(action, &reply.params);
     }
     let auto = matches!(reply.delivery, Delivery::OutOfBand { auto: true });
     let (title, text) = match (reply.is_error, auto) {
@@ -171,5 +209,10 @@ pub(super) fn authorize_params(p: &Params) -> AuthorizeParams {
         code_challenge: p.owned("code_challenge"),
         code_challenge_method: p.owned("code_challenge_method"),
         nonce: p.owned("nonce"),
+        prompt: p.owned("prompt"),
+        max_age: p.owned("max_age"),
+        login_hint: p.owned("login_hint"),
+        id_token_hint: p.owned("id_token_hint"),
+        response_mode: p.owned("response_mode"),
     }
 }

@@ -49,14 +49,51 @@ pub(super) fn html(status: StatusCode, title: &str, body: &str) -> Response {
 
 /// Headers every page and redirect carries: no framing, no caching, no referrer.
 pub(super) fn secure_headers(b: poem::ResponseBuilder) -> poem::ResponseBuilder {
-    b.header(
-        "Content-Security-Policy",
-        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
-    )
-    .header("X-Frame-Options", "DENY")
-    .header("X-Content-Type-Options", "nosniff")
-    .header("Referrer-Policy", "no-referrer")
-    .header("Cache-Control", "no-store")
+    with_policy(b, PAGE_POLICY)
+}
+
+/// The pages' Content-Security-Policy: no scripts, no framing, inline style only.
+const PAGE_POLICY: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'";
+
+fn with_policy(b: poem::ResponseBuilder, policy: &str) -> poem::ResponseBuilder {
+    b.header("Content-Security-Policy", policy)
+        .header("X-Frame-Options", "DENY")
+        .header("X-Content-Type-Options", "nosniff")
+        .header("Referrer-Policy", "no-referrer")
+        .header("Cache-Control", "no-store")
+}
+
+/// The form_post response (OAuth 2.0 Form Post Response Mode): a form that
+/// posts `params` to `action`, with a visible button (it works without
+/// JavaScript) and a script, allowed by a one-time CSP nonce, that submits it
+/// at once.
+pub(super) fn form_post(action: &str, params: &[(&str, String)]) -> Response {
+    let nonce = crate::secret::random_token();
+    let fields: String = params
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                r#"<input type="hidden" name="{}" value="{}">"#,
+                esc(k),
+                esc(v)
+            )
+        })
+        .collect();
+    let doc = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<title>Continue · latchkey</title><style>{STYLE}</style></head><body><main>\
+<h1>Continue</h1><form method=\"post\" action=\"{}\">{fields}\
+<button type=\"submit\">Continue to the application</button></form></main>\
+<script nonce=\"{nonce}\">document.forms[0].submit()</script></body></html>",
+        esc(action)
+    );
+    let policy = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; frame-ancestors 'none'; base-uri 'none'"
+    );
+    with_policy(Response::builder().status(StatusCode::OK), &policy)
+        .header(CONTENT_TYPE, "text/html; charset=utf-8")
+        .body(doc)
 }
 
 /// HTML-escapes text for element content and quoted attributes.

@@ -115,12 +115,13 @@ pub(super) fn login_page(
 <form method="post" action="/oauth/authorize/login">
 {hidden}
 <label for="username">Username</label>
-<input id="username" name="username" autocomplete="username" autocapitalize="none" required autofocus>
+<input id="username" name="username" autocomplete="username" autocapitalize="none" required autofocus value="{hint}">
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
 </form>"#,
         app = esc(&request.client.name),
+        hint = esc(request.params.login_hint.as_deref().unwrap_or("")),
         hidden = hidden_fields(state, request, csrf),
     );
     html(status, "Sign in · latchkey", &body)
@@ -141,6 +142,11 @@ pub(super) fn hidden_fields(state: &AppState, request: &AuthzRequest, csrf: &str
         ("code_challenge", &p.code_challenge),
         ("code_challenge_method", &p.code_challenge_method),
         ("nonce", &p.nonce),
+        ("prompt", &p.prompt),
+        ("response_mode", &p.response_mode),
+        ("max_age", &p.max_age),
+        ("login_hint", &p.login_hint),
+        ("id_token_hint", &p.id_token_hint),
     ] {
         if let Some(v) = value {
             out.push_str(&format!(

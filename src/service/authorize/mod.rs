@@ -42,12 +42,43 @@ pub struct AuthorizeParams {
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
     pub nonce: Option<String>,
+    /// OIDC Core §3.1.2.1: `none`, `login`, `consent`, `select_account`.
+    pub prompt: Option<String>,
+    /// OIDC: the longest time since sign-in accepted, in seconds.
+    pub max_age: Option<String>,
+    /// OIDC: prefills the username.
+    pub login_hint: Option<String>,
+    /// OIDC: an id_token of this server naming who should be signed in.
+    pub id_token_hint: Option<String>,
+    pub response_mode: Option<String>,
+}
+
+/// What the request's `prompt` asks for (OIDC Core §3.1.2.1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Prompt {
+    /// `none`: never show a page; answer the client with an error instead.
+    pub none: bool,
+    /// `login` or `select_account`: ask for the password even with a session.
+    pub login: bool,
+    /// `consent`: ask again even when consent is remembered.
+    pub consent: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResponseType {
     Code,
     Token,
+}
+
+/// `response_mode` (OAuth 2.0 Multiple Response Type Encoding Practices,
+/// Form Post Response Mode); `Default`: query for codes, fragment for tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ResponseMode {
+    #[default]
+    Default,
+    Query,
+    Fragment,
+    FormPost,
 }
 
 /// Where and how the result goes back to the client.
@@ -57,6 +88,9 @@ pub enum Delivery {
     Query(String),
     /// `redirect_uri#…` (implicit).
     Fragment(String),
+    /// An HTML page that posts the result to `redirect_uri` (OAuth 2.0 Form
+    /// Post Response Mode).
+    FormPost(String),
     /// A page whose title carries the result; `auto`: the app reads it itself.
     OutOfBand { auto: bool },
 }
@@ -82,7 +116,7 @@ impl Reply {
                 Some(format!("{uri}{sep}{encoded}"))
             }
             Delivery::Fragment(uri) => Some(format!("{uri}#{encoded}")),
-            Delivery::OutOfBand { .. } => None,
+            Delivery::FormPost(_) | Delivery::OutOfBand { .. } => None,
         }
     }
 
@@ -114,12 +148,18 @@ pub struct AuthzRequest {
     /// The owner's username, for the consent page.
     pub owner: String,
     pub response_type: ResponseType,
+    pub response_mode: ResponseMode,
     pub redirect_uri: String,
     pub redirect_uri_given: bool,
     pub scopes: ScopeSet,
     pub state: Option<String>,
     pub challenge: Option<(String, Method)>,
     pub nonce: Option<String>,
+    pub prompt: Prompt,
+    /// Seconds since sign-in beyond which the user signs in again.
+    pub max_age: Option<i64>,
+    /// The `sub` of a valid `id_token_hint`.
+    pub hinted_sub: Option<String>,
     /// The parameters to carry through the login and consent forms.
     pub params: AuthorizeParams,
 }
@@ -129,9 +169,14 @@ impl AuthzRequest {
         match self.redirect_uri.as_str() {
             OOB => Delivery::OutOfBand { auto: false },
             OOB_AUTO => Delivery::OutOfBand { auto: true },
-            uri => match self.response_type {
-                ResponseType::Code => Delivery::Query(uri.to_owned()),
-                ResponseType::Token => Delivery::Fragment(uri.to_owned()),
+            uri => match (self.response_mode, self.response_type) {
+                (ResponseMode::FormPost, _) => Delivery::FormPost(uri.to_owned()),
+                (ResponseMode::Query, _) | (ResponseMode::Default, ResponseType::Code) => {
+                    Delivery::Query(uri.to_owned())
+                }
+                (ResponseMode::Fragment, _) | (ResponseMode::Default, ResponseType::Token) => {
+                    Delivery::Fragment(uri.to_owned())
+                }
             },
         }
     }

@@ -11,7 +11,9 @@ use crate::error::Result;
 use crate::service::{live, scopes};
 use crate::state::AppState;
 
-use super::{AuthorizeParams, AuthzRequest, Reply, ResponseType, MAX_STATE_LEN};
+use super::{
+    AuthorizeParams, AuthzRequest, Prompt, Reply, ResponseMode, ResponseType, MAX_STATE_LEN,
+};
 
 /// The outcome of validating an authorization request.
 pub enum Validation {
@@ -95,16 +97,40 @@ pub fn validate(
         issuer: issuer.to_owned(),
         owner,
         response_type,
+        response_mode: ResponseMode::Default,
         redirect_uri,
         redirect_uri_given: given,
         scopes: ScopeSet::default(),
         state: p.state.clone(),
         challenge: None,
         nonce: p.nonce.clone(),
+        prompt: Prompt::default(),
+        max_age: None,
+        hinted_sub: None,
         params: p.clone(),
     };
     let refuse =
         |req: &AuthzRequest, code: &str, m: &str| Ok(Validation::ToClient(req.error(code, m)));
+    req.response_mode = match p.response_mode.as_deref() {
+        None => ResponseMode::Default,
+        Some("query") if req.response_type == ResponseType::Token => {
+            return refuse(
+                &req,
+                "invalid_request",
+                "response_mode=query cannot carry an access token; use fragment or form_post",
+            )
+        }
+        Some("query") => ResponseMode::Query,
+        Some("fragment") => ResponseMode::Fragment,
+        Some("form_post") => ResponseMode::FormPost,
+        Some(other) => {
+            return refuse(
+                &req,
+                "invalid_request",
+                &format!("response_mode {other:?} is not one of query, fragment, form_post"),
+            )
+        }
+    };
     match p.response_type.as_deref() {
         Some("code") | Some("token") => {}
         None | Some("") => return refuse(&req, "invalid_request", "response_type is required"),
@@ -190,5 +216,79 @@ pub fn validate(
             }
         }
     }
+    req.prompt = match parse_prompt(p.prompt.as_deref()) {
+        Ok(prompt) => prompt,
+        Err(m) => return refuse(&req, "invalid_request", &m),
+    };
+    req.max_age = match p.max_age.as_deref().map(str::parse::<i64>) {
+        None => None,
+        Some(Ok(secs)) if secs >= 0 => Some(secs),
+        Some(_) => {
+            return refuse(
+                &req,
+                "invalid_request",
+                "max_age must be a non-negative number of seconds",
+            )
+        }
+    };
+    if let Some(hint) = p.id_token_hint.as_deref() {
+        match hinted_sub(state, issuer, hint) {
+            Some(sub) => req.hinted_sub = Some(sub),
+            None => {
+                return refuse(
+                    &req,
+                    "invalid_request",
+                    "id_token_hint is not an id_token issued by this server",
+                )
+            }
+        }
+    }
     Ok(Validation::Valid(Box::new(req)))
+}
+
+/// Reads `prompt`: space-separated values; `none` stands alone.
+fn parse_prompt(raw: Option<&str>) -> std::result::Result<Prompt, String> {
+    let mut prompt = Prompt::default();
+    let mut count = 0;
+    for value in raw.unwrap_or("").split(' ').filter(|v| !v.is_empty()) {
+        count += 1;
+        match value {
+            "none" => prompt.none = true,
+            "login" | "select_account" => prompt.login = true,
+            "consent" => prompt.consent = true,
+            other => {
+                return Err(format!(
+                    "prompt {other:?} is not one of none, login, consent, select_account"
+                ))
+            }
+        }
+    }
+    if prompt.none && count > 1 {
+        return Err("prompt=none cannot be combined with other values".into());
+    }
+    Ok(prompt)
+}
+
+/// The `sub` of an id_token this server signed for `issuer`.
+fn hinted_sub(state: &AppState, issuer: &str, hint: &str) -> Option<String> {
+    crate::service::id_token::verify_own(state, issuer, hint)?
+        .get("sub")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prompt_values_are_read_strictly() {
+        assert_eq!(parse_prompt(None), Ok(Prompt::default()));
+        let p = parse_prompt(Some("login consent")).unwrap();
+        assert!(p.login && p.consent && !p.none);
+        assert!(parse_prompt(Some("select_account")).unwrap().login);
+        assert!(parse_prompt(Some("none")).unwrap().none);
+        assert!(parse_prompt(Some("none login")).is_err());
+        assert!(parse_prompt(Some("sometimes")).is_err());
+    }
 }

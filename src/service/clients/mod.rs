@@ -53,6 +53,7 @@ pub struct NewClient {
     pub allow_plain_pkce: bool,
     /// `RS256` (default), `ES256` or `EdDSA`.
     pub id_token_signed_response_alg: Option<String>,
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 /// A partial update; `None` leaves a field as it is.
@@ -67,9 +68,12 @@ pub struct ClientChange {
     pub skip_consent: Option<bool>,
     pub allow_plain_pkce: Option<bool>,
     pub id_token_signed_response_alg: Option<String>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
 }
 
 pub async fn create(state: &AppState, caller: &Principal, new: NewClient) -> Result<IssuedClient> {
+    client::check_post_logout_uris(&new.post_logout_redirect_uris)
+        .map_err(|m| Error::invalid("post_logout_redirect_uris", m))?;
     let client_id = match new.client_id.as_deref() {
         None => ClientId::from_random(random_bytes()),
         Some(chosen) => chosen_id(chosen)?,
@@ -108,6 +112,7 @@ pub async fn create(state: &AppState, caller: &Principal, new: NewClient) -> Res
         skip_consent: new.skip_consent,
         allow_plain_pkce: new.allow_plain_pkce,
         id_token_alg: id_token_alg(new.id_token_signed_response_alg.as_deref())?,
+        post_logout_redirect_uris: new.post_logout_redirect_uris,
     };
     match state.store.clients().insert(&record).await {
         Err(crate::store::StoreError::Duplicate(_)) => {
@@ -228,6 +233,10 @@ pub async fn update(
     if current.skip_consent && change.skip_consent != Some(false) && redirects_change {
         may_skip_consent(caller)?;
     }
+    if let Some(uris) = &change.post_logout_redirect_uris {
+        client::check_post_logout_uris(uris)
+            .map_err(|m| Error::invalid("post_logout_redirect_uris", m))?;
+    }
     let id_token_alg = match &change.id_token_signed_response_alg {
         Some(a) => Some(id_token_alg(Some(a))?),
         None => None,
@@ -251,6 +260,9 @@ pub async fn update(
         }
         if let Some(alg) = &id_token_alg {
             c.id_token_alg = alg.clone();
+        }
+        if let Some(uris) = &change.post_logout_redirect_uris {
+            c.post_logout_redirect_uris = uris.clone();
         }
         if let Some(plain) = change.allow_plain_pkce {
             c.allow_plain_pkce = plain;
@@ -336,6 +348,7 @@ pub fn from_record(r: ClientRecord) -> Result<Client> {
         enabled: r.enabled,
         skip_consent: r.skip_consent,
         allow_plain_pkce: r.allow_plain_pkce,
+        post_logout_redirect_uris: r.post_logout_redirect_uris,
         id_token_alg: match r.id_token_alg.as_deref() {
             None => Alg::RS256,
             Some(a) => Alg::parse(a)

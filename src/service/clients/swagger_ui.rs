@@ -53,6 +53,7 @@ pub async fn ensure_swagger_ui(state: &AppState) -> Result<()> {
         skip_consent: false,
         allow_plain_pkce: false,
         id_token_alg: None,
+        post_logout_redirect_uris: Vec::new(),
     };
     match state.store.clients().insert(&record).await {
         Ok(()) | Err(crate::store::StoreError::Duplicate(_)) => Ok(()),

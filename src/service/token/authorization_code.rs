@@ -8,7 +8,7 @@ use crate::domain::scope::ScopeSet;
 use crate::error::{Error, Result};
 use crate::secret::{fingerprint, Kind};
 use crate::service::access_token::{self, IssuedToken};
-use crate::service::id_token::{self, Companions, Subject, OPENID};
+use crate::service::id_token::{self, Subject};
 use crate::service::{live, revocation};
 use crate::state::AppState;
 use crate::store::Use;
@@ -109,20 +109,13 @@ pub(super) async fn redeem(
         };
         issued.refresh_token = Some(refresh_token::start(state, client, origin, &granted).await?);
     }
-    if issued.scopes.contains(OPENID) {
-        let subject = Subject {
-            user: &user,
-            auth_time: rec.auth_time,
-            sid: rec.sid.as_deref(),
-            nonce: rec.nonce.as_deref(),
-        };
-        let with = Companions {
-            access_token: Some(issued.token.expose()),
-            code: None,
-        };
-        issued.id_token =
-            Some(id_token::issue(state, issuer, client, subject, &issued.scopes, with).await?);
-    }
+    let subject = Subject {
+        user: &user,
+        auth_time: rec.auth_time,
+        sid: rec.sid.as_deref(),
+        nonce: rec.nonce.as_deref(),
+    };
+    issued.id_token = id_token::for_grant(state, issuer, client, subject, &issued).await?;
     Ok(issued)
 }
 

@@ -15,7 +15,7 @@ use crate::domain::user::User;
 use crate::error::{Error, Result};
 use crate::secret::{fingerprint, Kind, Redacted};
 use crate::service::access_token::{self, IssuedToken};
-use crate::service::id_token::{self, Companions, Subject, OPENID};
+use crate::service::id_token::{self, Subject};
 use crate::service::{live, revocation};
 use crate::state::AppState;
 use crate::store::{RefreshRecord, Use};
@@ -233,20 +233,13 @@ pub(super) async fn refresh(
     let mut issued = access_token::issue(state, client, user.id.as_str(), scopes, Some(family))?;
     issued.refresh_token = Some(Redacted::new(secret));
     // OIDC Core §12.2: a new id_token for the same sign-in, without a nonce.
-    if issued.scopes.contains(OPENID) {
-        let subject = Subject {
-            user: &user,
-            auth_time: current.auth_time,
-            sid: current.sid.as_deref(),
-            nonce: None,
-        };
-        let with = Companions {
-            access_token: Some(issued.token.expose()),
-            code: None,
-        };
-        issued.id_token =
-            Some(id_token::issue(state, issuer, client, subject, &issued.scopes, with).await?);
-    }
+    let subject = Subject {
+        user: &user,
+        auth_time: current.auth_time,
+        sid: current.sid.as_deref(),
+        nonce: None,
+    };
+    issued.id_token = id_token::for_grant(state, issuer, client, subject, &issued).await?;
     Ok(issued)
 }
 
