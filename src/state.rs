@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::domain::token::TokenKey;
 use crate::secret::random_bytes;
 use crate::service::auth_cache::AuthCache;
+use crate::service::jwt_cache::JwtCache;
 use crate::service::keyring::Keyring;
 use crate::service::login_cache::LoginCache;
 use crate::service::login_throttle::LoginThrottle;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub token_key: Arc<TokenKey>,
     /// The JWT signing keys (made on first start, kept in the store).
     pub keyring: Arc<Keyring>,
+    /// JWT access tokens whose signature has been checked once.
+    pub jwt_cache: Arc<JwtCache>,
     /// The revocation list, mirrored in memory.
     pub revocations: Arc<RevocationList>,
     /// The key of the login and consent forms' CSRF tokens (kept in the store).
@@ -65,6 +68,7 @@ impl AppState {
             login_cache: Arc::new(LoginCache::new()),
             auth_cache,
             keyring,
+            jwt_cache: Arc::default(),
             usage: Arc::default(),
             user_writes: Arc::default(),
             client_writes: Arc::default(),

@@ -42,6 +42,13 @@ pub struct ClientView {
     pub id_token_signed_response_alg: String,
     /// Where `/oauth/logout` may send the browser back to (exact match).
     pub post_logout_redirect_uris: Vec<String>,
+    /// `opaque` (`lk_at_…`) or `jwt` (RFC 9068, signed as below).
+    pub access_token_format: String,
+    /// For `jwt` access tokens: `RS256`, `ES256` or `EdDSA`.
+    #[oai(skip_serializing_if_is_none)]
+    pub access_token_signed_response_alg: Option<String>,
+    /// The JWT access tokens' `aud` (empty: the client id).
+    pub audience: Vec<String>,
     /// The user who owns the client; client_credentials tokens act as this user.
     pub owner_id: String,
     /// RFC 3339.
@@ -69,6 +76,14 @@ impl From<Client> for ClientView {
             allow_plain_pkce: c.allow_plain_pkce,
             id_token_signed_response_alg: c.id_token_alg.as_str().to_owned(),
             post_logout_redirect_uris: c.post_logout_redirect_uris,
+            access_token_format: if c.jwt_access_alg.is_some() {
+                "jwt"
+            } else {
+                "opaque"
+            }
+            .into(),
+            access_token_signed_response_alg: c.jwt_access_alg.map(|a| a.as_str().to_owned()),
+            audience: c.audience,
             owner_id: c.owner_id,
             created_at: c.created_at.to_rfc3339(),
             updated_at: c.updated_at.to_rfc3339(),
@@ -134,6 +149,13 @@ pub struct CreateClient {
     /// Where `/oauth/logout` may send the browser back to (exact match).
     #[oai(default)]
     pub post_logout_redirect_uris: Vec<String>,
+    /// `opaque` (default: `lk_at_…`) or `jwt` (RFC 9068).
+    pub access_token_format: Option<String>,
+    /// For `jwt`: `RS256` (default), `ES256` or `EdDSA`.
+    pub access_token_signed_response_alg: Option<String>,
+    /// The JWT access tokens' `aud` (default: the client id).
+    #[oai(default)]
+    pub audience: Vec<String>,
 }
 
 #[derive(Debug, Object)]
@@ -151,6 +173,12 @@ pub struct UpdateClient {
     pub id_token_signed_response_alg: Option<String>,
     /// Replaces the list of post-logout redirect URIs.
     pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// `opaque` or `jwt`.
+    pub access_token_format: Option<String>,
+    /// For `jwt`: `RS256`, `ES256` or `EdDSA`.
+    pub access_token_signed_response_alg: Option<String>,
+    /// Replaces the audience list.
+    pub audience: Option<Vec<String>>,
 }
 
 #[derive(Debug, Object)]
@@ -205,6 +233,9 @@ impl ClientsApi {
                 access_token_ttl_seconds: b.access_token_ttl_seconds,
                 skip_consent: b.skip_consent.unwrap_or(false),
                 allow_plain_pkce: b.allow_plain_pkce.unwrap_or(false),
+                access_token_format: b.access_token_format,
+                access_token_signed_response_alg: b.access_token_signed_response_alg,
+                audience: b.audience,
                 client_id: b.client_id,
                 id_token_signed_response_alg: b.id_token_signed_response_alg,
                 post_logout_redirect_uris: b.post_logout_redirect_uris,
@@ -295,6 +326,9 @@ impl ClientsApi {
             allow_plain_pkce: b.allow_plain_pkce,
             id_token_signed_response_alg: b.id_token_signed_response_alg,
             post_logout_redirect_uris: b.post_logout_redirect_uris,
+            access_token_format: b.access_token_format,
+            access_token_signed_response_alg: b.access_token_signed_response_alg,
+            audience: b.audience,
         };
         Ok(Json(
             clients::update(&state, &auth.principal, &client_id.0, change)

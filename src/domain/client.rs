@@ -89,6 +89,10 @@ pub struct Client {
     pub id_token_alg: Alg,
     /// Where RP-initiated logout may return the browser (exact match).
     pub post_logout_redirect_uris: Vec<String>,
+    /// `Some(alg)`: RFC 9068 JWT access tokens signed with `alg`; `None`: opaque.
+    pub jwt_access_alg: Option<Alg>,
+    /// The JWT access tokens' `aud` (empty: the client id).
+    pub audience: Vec<String>,
     /// blake3 of the current secret; `None` for public clients.
     pub secret_hash: Option<Vec<u8>>,
     /// Carried by every token and grant; a new epoch revokes all earlier ones.
@@ -106,6 +110,15 @@ impl Client {
     /// A public (installed or browser) client: no secret.
     pub fn is_public(&self) -> bool {
         self.client_type == ClientType::Public
+    }
+
+    /// The `aud` of its JWT access tokens: its audience list, else its id.
+    pub fn token_audience(&self) -> Vec<String> {
+        if self.audience.is_empty() {
+            vec![self.client_id.to_string()]
+        } else {
+            self.audience.clone()
+        }
     }
 
     /// Its access tokens' lifetime, else `default`.
@@ -259,6 +272,19 @@ pub fn check_post_logout_uris(uris: &[String]) -> Result<(), String> {
         }
         if !seen.insert(raw.as_str()) {
             return Err(format!("{raw:?} is listed twice"));
+        }
+    }
+    Ok(())
+}
+
+/// Checks an audience list: 1–20 values, each 1–256 printable characters.
+pub fn check_audience(values: &[String]) -> Result<(), String> {
+    if values.len() > MAX_REDIRECT_URIS {
+        return Err(format!("at most {MAX_REDIRECT_URIS} audience values"));
+    }
+    for v in values {
+        if v.is_empty() || v.len() > 256 || v.chars().any(char::is_control) {
+            return Err(format!("{v:?}: use 1–256 printable characters"));
         }
     }
     Ok(())

@@ -15,6 +15,8 @@ pub enum OAuthErrorCode {
     UnsupportedGrantType,
     InvalidScope,
     UnsupportedTokenType,
+    /// RFC 8707 §2: the `resource` is not one the client may get tokens for.
+    InvalidTarget,
 }
 
 impl OAuthErrorCode {
@@ -27,6 +29,7 @@ impl OAuthErrorCode {
             OAuthErrorCode::UnsupportedGrantType => "unsupported_grant_type",
             OAuthErrorCode::InvalidScope => "invalid_scope",
             OAuthErrorCode::UnsupportedTokenType => "unsupported_token_type",
+            OAuthErrorCode::InvalidTarget => "invalid_target",
         }
     }
 }

@@ -1,16 +1,22 @@
-//! Access tokens: issuing (nothing is written) and validating (MAC, expiry,
-//! revocation list, and the live state of the client and the user).
+//! Access tokens: issuing (nothing is written) and validating (MAC or
+//! signature, expiry, revocation list, and the live state of the client and
+//! the user). Two formats, one validation path: opaque `lk_at_` tokens (a
+//! blake3 MAC) and, for clients that ask, RFC 9068 JWTs (`typ: at+jwt`,
+//! signed like id_tokens) that resource servers can check with the JWKS.
 
 use std::sync::Arc;
 
+use serde_json::{json, Map, Value};
+
 use crate::domain::access::{AuthMethod, Principal};
 use crate::domain::client::Client;
+use crate::domain::jwt;
 use crate::domain::scope::ScopeSet;
 use crate::domain::token::{self, AccessClaims};
 use crate::domain::user::User;
 use crate::error::{AuthFailure, Error, Result};
 use crate::secret::{random_bytes, Redacted};
-use crate::service::live;
+use crate::service::{live, signing_keys};
 use crate::state::AppState;
 
 /// A freshly issued access token.
@@ -56,6 +62,123 @@ pub fn issue(
     })
 }
 
+/// Who a token is issued by and for: the issuer, and the resource a token
+/// request named (RFC 8707; one of the client's audience values).
+#[derive(Debug, Clone, Copy)]
+pub struct Recipient<'a> {
+    pub issuer: &'a str,
+    pub resource: Option<&'a str>,
+}
+
+/// Issues the client's kind of access token: opaque, or an RFC 9068 JWT whose
+/// `iss` is the issuer and whose `aud` is the requested resource, else the
+/// client's whole audience.
+pub async fn mint(
+    state: &AppState,
+    to: &Recipient<'_>,
+    client: &Client,
+    user_id: &str,
+    scopes: ScopeSet,
+    family: Option<[u8; 16]>,
+) -> Result<IssuedToken> {
+    let mut issued = issue(state, client, user_id, scopes, family)?;
+    let Some(alg) = client.jwt_access_alg else {
+        return Ok(issued);
+    };
+    let claims = token::decode(&state.token_key, issued.token.expose())
+        .map_err(|_| Error::Internal("a token just issued does not decode".into()))?;
+    let key = signing_keys::active(state, alg).await?;
+    let audience = match to.resource {
+        Some(r) => vec![r.to_owned()],
+        None => client.token_audience(),
+    };
+    let mut jwt = Map::new();
+    jwt.insert("iss".into(), json!(to.issuer));
+    jwt.insert("sub".into(), json!(claims.user_id));
+    jwt.insert(
+        "aud".into(),
+        match audience.as_slice() {
+            [one] => json!(one),
+            many => json!(many),
+        },
+    );
+    jwt.insert("client_id".into(), json!(claims.client_id));
+    jwt.insert("scope".into(), json!(claims.scopes.to_string()));
+    jwt.insert("jti".into(), json!(claims.id_hex()));
+    jwt.insert("iat".into(), json!(claims.issued_at.unix()));
+    jwt.insert("exp".into(), json!(claims.expires_at.unix()));
+    // latchkey's own: what revocation needs (the client's token epoch, the grant).
+    jwt.insert(
+        "lk_epoch".into(),
+        json!(format!("{:016x}", claims.client_epoch)),
+    );
+    if let Some(f) = claims.family {
+        jwt.insert("lk_family".into(), json!(hex(&f)));
+    }
+    issued.token = Redacted::new(jwt::sign(&key.private, &key.kid, "at+jwt", &jwt));
+    Ok(issued)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    if s.len() != 2 * N {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// The claims of a JWT access token this server signed (signature and `typ`
+/// checked, once per token: later uses hit the cache).
+fn jwt_claims(state: &AppState, presented: &str) -> Option<AccessClaims> {
+    if !jwt::looks_like_jwt(presented) {
+        return None;
+    }
+    let hash = crate::secret::fingerprint(presented);
+    if let Some(claims) = state.jwt_cache.get(&hash) {
+        return Some(claims);
+    }
+    let keys = state.keyring.all();
+    let verified = jwt::verify(presented, |kid| {
+        keys.iter().find(|k| k.kid == kid).map(|k| &k.public)
+    })
+    .ok()?;
+    if verified.typ.as_deref() != Some("at+jwt") {
+        return None;
+    }
+    let c = &verified.claims;
+    let text = |name: &str| c.get(name).and_then(Value::as_str);
+    let int = |name: &str| c.get(name).and_then(Value::as_i64);
+    let claims = AccessClaims {
+        id: unhex::<16>(text("jti")?)?,
+        client_id: text("client_id")?.to_owned(),
+        client_epoch: u64::from_str_radix(text("lk_epoch")?, 16).ok()?,
+        user_id: text("sub")?.to_owned(),
+        scopes: ScopeSet::from_names(text("scope")?.split(' ').filter(|s| !s.is_empty())),
+        issued_at: crate::domain::time::Timestamp(int("iat")?),
+        expires_at: crate::domain::time::Timestamp(int("exp")?),
+        family: match text("lk_family") {
+            Some(f) => Some(unhex::<16>(f)?),
+            None => None,
+        },
+    };
+    state.jwt_cache.insert(hash, claims.clone());
+    Some(claims)
+}
+
+/// Whether a presented bearer token is an access token of either format
+/// (by shape; nothing is verified).
+pub fn looks_like_access_token(presented: &str) -> bool {
+    crate::secret::Kind::of(presented) == Some(crate::secret::Kind::AccessToken)
+        || jwt::looks_like_jwt(presented)
+}
+
 /// A token that passed every check, with what it names.
 #[derive(Debug, Clone)]
 pub struct ActiveToken {
@@ -66,7 +189,7 @@ pub struct ActiveToken {
 /// Validates an access token. `Ok(None)`: not active (malformed, tampered,
 /// expired, revoked, or its client or user is disabled or gone).
 pub fn check(state: &AppState, presented: &str) -> Result<Option<ActiveToken>> {
-    let Ok(claims) = token::decode(&state.token_key, presented) else {
+    let Some(claims) = claims(state, presented) else {
         return Ok(None);
     };
     let now = state.clock.now();
@@ -111,5 +234,7 @@ pub fn authenticate(state: &AppState, presented: &str) -> Result<Principal> {
 /// Reads an access token's claims if its MAC verifies, whatever its state
 /// (revocation needs the id and owner of tokens that may already be inactive).
 pub fn claims(state: &AppState, presented: &str) -> Option<AccessClaims> {
-    token::decode(&state.token_key, presented).ok()
+    token::decode(&state.token_key, presented)
+        .ok()
+        .or_else(|| jwt_claims(state, presented))
 }

@@ -106,6 +106,9 @@ async fn bearer(
         // Image Relay's `OAuth` scheme carries access tokens only.
         (TokenScheme::Bearer, Some(Kind::ApiKey)) => api_keys::authenticate(state, token).await,
         (_, Some(Kind::AccessToken)) => access_token::authenticate(state, token),
+        (_, None) if access_token::looks_like_access_token(token) => {
+            access_token::authenticate(state, token)
+        }
         _ => Err(Error::Unauthenticated(AuthFailure::InvalidToken)),
     }
 }

@@ -67,19 +67,25 @@ pub async fn authorize(
     Ok(())
 }
 
+/// An access token of either format.
+fn access(state: &AppState, token: &str) -> Result<Introspection> {
+    Ok(match access_token::check(state, token)? {
+        Some(active) => Introspection::AccessToken {
+            claims: active.claims,
+            user: active.user,
+        },
+        None => Introspection::Inactive,
+    })
+}
+
 /// What `token` is now.
 pub async fn introspect(state: &AppState, token: Option<&str>) -> Result<Introspection> {
     let token = token
         .filter(|t| !t.is_empty())
         .ok_or_else(|| Error::oauth(Code::InvalidRequest, "the token parameter is required"))?;
     Ok(match Kind::of(token) {
-        Some(Kind::AccessToken) => match access_token::check(state, token)? {
-            Some(active) => Introspection::AccessToken {
-                claims: active.claims,
-                user: active.user,
-            },
-            None => Introspection::Inactive,
-        },
+        Some(Kind::AccessToken) => access(state, token)?,
+        None if access_token::looks_like_access_token(token) => access(state, token)?,
         Some(Kind::RefreshToken) => match refresh_token::live(state, token)? {
             Some((refresh, user)) => Introspection::RefreshToken { refresh, user },
             None => Introspection::Inactive,

@@ -18,6 +18,7 @@ pub mod end_session;
 pub mod health;
 pub mod id_token;
 pub mod introspection;
+pub mod jwt_cache;
 pub mod keyring;
 pub mod live;
 pub mod login_cache;

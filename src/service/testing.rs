@@ -71,6 +71,8 @@ impl Fixture {
             allow_plain_pkce: false,
             id_token_alg: None,
             post_logout_redirect_uris: Vec::new(),
+            jwt_access_token_alg: None,
+            audience: Vec::new(),
         };
         self.state
             .store

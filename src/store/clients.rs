@@ -44,6 +44,11 @@ pub struct ClientRecord {
     pub id_token_alg: Option<String>,
     /// Where RP-initiated logout may send the browser back to (exact match).
     pub post_logout_redirect_uris: Names,
+    /// `Some(alg)`: access tokens are RFC 9068 JWTs signed with `alg`;
+    /// `None`: opaque `lk_at_` tokens.
+    pub jwt_access_token_alg: Option<String>,
+    /// The JWT access tokens' `aud`; empty: the client id.
+    pub audience: Names,
 }
 
 impl Record for ClientRecord {
@@ -122,6 +127,8 @@ impl From<ClientRecordV2> for ClientRecord {
             allow_plain_pkce: v2.allow_plain_pkce,
             id_token_alg: None,
             post_logout_redirect_uris: Vec::new(),
+            jwt_access_token_alg: None,
+            audience: Vec::new(),
         }
     }
 }
@@ -270,18 +277,20 @@ mod tests {
             allow_plain_pkce: false,
             id_token_alg: None,
             post_logout_redirect_uris: Vec::new(),
+            jwt_access_token_alg: None,
+            audience: Vec::new(),
         }
     }
 
     /// A version 2 record (no OIDC settings) reads with the defaults: its
-    /// layout is version 3's without the two trailing fields (`None` and an
-    /// empty list, one byte each).
+    /// layout is version 3's without the four trailing fields (`None`, an empty
+    /// list, `None`, an empty list: one byte each).
     #[test]
     fn version_2_records_are_upgraded() {
         let current = client("c2", "u1");
         let v3 = codec::encode(&current).unwrap();
         let mut v2 = vec![2u8];
-        v2.extend_from_slice(&v3[1..v3.len() - 2]);
+        v2.extend_from_slice(&v3[1..v3.len() - 4]);
         assert_eq!(codec::decode::<ClientRecord>(&v2).unwrap(), current);
     }
 

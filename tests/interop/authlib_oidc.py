@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Interop check: OpenID Connect against a running latchkey, with libraries nobody here wrote.
 
-Usage: authlib_oidc.py BASE_URL USERNAME PASSWORD ALG:CLIENT_ID:CLIENT_SECRET...
+Usage: authlib_oidc.py BASE_URL USERNAME PASSWORD ALG:CLIENT_ID:CLIENT_SECRET... [jwt:ALG:CLIENT_ID:CLIENT_SECRET:AUDIENCE...]
 
 BASE_URL is the server under test (a loopback http URL). Each ALG:CLIENT_ID:CLIENT_SECRET
 is a confidential client whose id_token_signed_response_alg is ALG (RS256, ES256 or
@@ -16,7 +16,10 @@ joserfc (KeySet, claims registry) — for its signature, algorithm, issuer, audi
 expiry, nonce and at_hash; userinfo (Authlib's session, Bearer) answers the same
 sub with the profile and e-mail claims; a refresh returns a new id_token for the
 same sub and auth_time and without a nonce, which also validates. A tampered
-id_token is refused by both libraries.
+id_token is refused by both libraries. Each jwt:ALG:CLIENT_ID:CLIENT_SECRET:AUDIENCE
+is a client_credentials client with JWT access tokens: Authlib fetches one, and
+PyJWT and joserfc check it as a resource server would (RFC 9068: typ at+jwt, the
+algorithm, issuer, audience, expiry, client_id, scope, jti).
 
 Run by tests/it/interop_oidc.rs inside the venv built from tests/interop/requirements.txt.
 Exits 0 when every check passes; otherwise prints what failed and exits 1.
@@ -175,6 +178,48 @@ def oidc_flow(base, alg, client_id, client_secret, username, password):
         check(again["auth_time"] == first["auth_time"], f"refresh changed auth_time: {again!r}")
 
 
+def jwt_access(base, alg, client_id, client_secret, audience):
+    discovery = requests.get(base + "/.well-known/openid-configuration", timeout=TIMEOUT_SECONDS).json()
+    jwks = requests.get(discovery["jwks_uri"], timeout=TIMEOUT_SECONDS).json()
+    with OAuth2Session(
+        client_id=client_id,
+        client_secret=client_secret,
+        token_endpoint_auth_method="client_secret_basic",
+        default_timeout=TIMEOUT_SECONDS,
+        trust_env=False,
+    ) as client:
+        token = client.fetch_token(discovery["token_endpoint"], grant_type="client_credentials")
+    access = token["access_token"]
+    header = pyjwt.get_unverified_header(access)
+    check(header.get("typ") == "at+jwt", f"JWT access token header {header!r}")
+    check(header.get("alg") == alg, f"JWT access token alg {header!r}, expected {alg}")
+    key = pyjwt.PyJWKClient(discovery["jwks_uri"], timeout=TIMEOUT_SECONDS).get_signing_key_from_jwt(access)
+    claims = pyjwt.decode(
+        access,
+        key.key,
+        algorithms=[alg],
+        audience=audience,
+        issuer=base,
+        options={"require": ["exp", "iat", "iss", "aud", "sub", "jti"]},
+    )
+    check(claims.get("client_id") == client_id, f"client_id claim {claims!r}")
+    check(isinstance(claims.get("scope"), str), f"scope claim {claims!r}")
+    token_jose = jose_jwt.decode(access, KeySet.import_key_set(jwks), algorithms=[alg])
+    jose_jwt.JWTClaimsRegistry(
+        iss={"essential": True, "value": base}, aud={"essential": True, "value": audience}
+    ).validate(token_jose.claims)
+    try:
+        pyjwt.decode(access, key.key, algorithms=[alg], audience="https://someone-else.test", issuer=base)
+    except pyjwt.InvalidAudienceError:
+        pass
+    else:
+        raise CheckFailed("PyJWT accepted the JWT access token for another audience")
+    me = requests.get(
+        base + "/api/v1/users/me", headers={"Authorization": f"Bearer {access}"}, timeout=TIMEOUT_SECONDS
+    )
+    check(me.status_code == 200, f"/users/me with the JWT access token: HTTP {me.status_code} {me.text!r}")
+
+
 def main(argv):
     if len(argv) < 5:
         print(__doc__.splitlines()[2], file=sys.stderr)
@@ -185,8 +230,14 @@ def main(argv):
         return 1
     username, password = argv[2], argv[3]
     for spec in argv[4:]:
-        alg, client_id, secret = spec.split(":", 2)
+        alg = spec
         try:
+            if spec.startswith("jwt:"):
+                _, alg, client_id, secret, audience = spec.split(":", 4)
+                jwt_access(base, alg, client_id, secret, audience)
+                print(f"ok {alg} jwt access token")
+                continue
+            alg, client_id, secret = spec.split(":", 2)
             oidc_flow(base, alg, client_id, secret, username, password)
         except CheckFailed as failure:
             print(f"FAIL {alg}: {failure}", file=sys.stderr)

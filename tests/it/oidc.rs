@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::common::browser::{params_of, Browser};
-use crate::common::oauth::{Grant, OAuthClient};
+use crate::common::oauth::{ClientAuth, Grant, OAuthClient};
 use crate::common::{challenges, expect_error, expect_json, TestServer, ADMIN};
 use crate::interop::{interop_venv, run_script};
 
@@ -311,7 +311,9 @@ async fn vendor_dialects() {
 
 /// Authlib runs the code flow with PKCE and a nonce for one client per
 /// algorithm; PyJWT (PyJWKClient) and joserfc validate every id_token against
-/// the JWKS; userinfo and refresh agree. See tests/interop/authlib_oidc.py.
+/// the JWKS; userinfo and refresh agree; and, as resource servers, they
+/// validate JWT access tokens of each algorithm (audience, issuer, typ). See
+/// tests/interop/authlib_oidc.py.
 #[tokio::test]
 async fn authlib_pyjwt_and_joserfc_validate_id_tokens() {
     let python = interop_venv().await;
@@ -329,6 +331,25 @@ async fn authlib_pyjwt_and_joserfc_validate_id_tokens() {
     for alg in ["RS256", "ES256", "EdDSA"] {
         let c = oidc_client(&server, alg).await;
         specs.push(format!("{alg}:{}:{}", c.id, c.secret()));
+    }
+    for alg in ["RS256", "ES256", "EdDSA"] {
+        let created = server
+            .admin_client(json!({
+                "name": format!("rs {alg}"),
+                "type": "confidential",
+                "grant_types": ["client_credentials"],
+                "scopes": ["read"],
+                "access_token_format": "jwt",
+                "access_token_signed_response_alg": alg,
+                "audience": ["https://api.example.test"],
+            }))
+            .await;
+        let c = OAuthClient::of(&created);
+        specs.push(format!(
+            "jwt:{alg}:{}:{}:https://api.example.test",
+            c.id,
+            c.secret()
+        ));
     }
     let mut args = vec![server.base.as_str(), "ida", "ida-password"];
     args.extend(specs.iter().map(String::as_str));
@@ -561,5 +582,152 @@ async fn rp_initiated_logout() {
         .register_client(ADMIN, json!({"name": "x", "type": "confidential", "grant_types": ["client_credentials"], "post_logout_redirect_uris": ["http://evil.example/"]}))
         .await;
     expect_error(resp, StatusCode::BAD_REQUEST, "invalid_request").await;
+    server.stop().await;
+}
+
+/// A client with `access_token_format: jwt` gets RFC 9068 access tokens
+/// (`typ: at+jwt`, its audience, the client's claims) that latchkey checks on
+/// the same path as opaque ones: /users/me, introspection, revocation by jti,
+/// client disable; tampered, unsigned and HS256-forged tokens are refused.
+#[tokio::test]
+async fn jwt_access_tokens_validate_like_opaque_ones() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let server = TestServer::start().await;
+    let created = server
+        .admin_client(json!({
+            "name": "rs",
+            "type": "confidential",
+            "grant_types": ["client_credentials"],
+            "scopes": ["read", "keys:read"],
+            "access_token_format": "jwt",
+            "access_token_signed_response_alg": "ES256",
+            "audience": ["https://api.one.test", "https://api.two.test"],
+        }))
+        .await;
+    assert_eq!(created["access_token_format"], "jwt");
+    assert_eq!(created["access_token_signed_response_alg"], "ES256");
+    let client = OAuthClient::of(&created);
+    let token = server
+        .token_json(client.basic(), Grant::client_credentials())
+        .await;
+    let access = token["access_token"].as_str().unwrap().to_owned();
+    let header: Value =
+        serde_json::from_slice(&b64.decode(access.split('.').next().unwrap()).unwrap()).unwrap();
+    assert_eq!(header["typ"], "at+jwt");
+    assert_eq!(header["alg"], "ES256");
+    let claims = payload(&access);
+    assert_eq!(claims["iss"], server.base);
+    assert_eq!(claims["client_id"], client.id);
+    assert_eq!(
+        claims["aud"],
+        json!(["https://api.one.test", "https://api.two.test"])
+    );
+    assert_eq!(claims["scope"], "keys:read read");
+    assert!(claims["jti"].is_string() && claims["sub"].is_string());
+
+    // RFC 8707: one audience by name; anything else is invalid_target.
+    let one = expect_json(
+        server
+            .oauth_form(
+                "/oauth/token",
+                client.basic(),
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("resource", "https://api.two.test"),
+                ],
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        payload(one["access_token"].as_str().unwrap())["aud"],
+        "https://api.two.test"
+    );
+    let resp = server
+        .oauth_form(
+            "/oauth/token",
+            client.basic(),
+            &[
+                ("grant_type", "client_credentials"),
+                ("resource", "https://elsewhere.test"),
+            ],
+        )
+        .await;
+    expect_error(resp, StatusCode::BAD_REQUEST, "invalid_target").await;
+
+    assert_eq!(server.me_bearer(&access).await.status(), StatusCode::OK);
+    let seen = server.introspect_json(ClientAuth::ADMIN, &access).await;
+    assert_eq!(seen["active"], true);
+    assert_eq!(seen["client_id"], client.id);
+
+    // Tampered, unsigned, HS256 with the public key as the secret: refused.
+    let (head, rest) = access.split_once('.').unwrap();
+    let (body, sig) = rest.split_once('.').unwrap();
+    let flipped = format!(
+        "{head}.{body}.{}{}",
+        &sig[..sig.len() - 2],
+        if sig.ends_with('A') { "BB" } else { "AA" }
+    );
+    let none = format!("{}.{body}.", b64.encode(r#"{"alg":"none","typ":"at+jwt"}"#));
+    let hs = format!(
+        "{}.{body}.{}",
+        b64.encode(format!(
+            r#"{{"alg":"HS256","typ":"at+jwt","kid":"{}"}}"#,
+            header["kid"].as_str().unwrap()
+        )),
+        b64.encode([7u8; 32])
+    );
+    for forged in [&flipped, &none, &hs] {
+        assert_eq!(
+            server.me_bearer(forged).await.status(),
+            StatusCode::UNAUTHORIZED,
+            "{forged}"
+        );
+        let seen = server.introspect_json(ClientAuth::ADMIN, forged).await;
+        assert_eq!(seen["active"], false);
+    }
+
+    // Revoked by jti: refused everywhere from now on.
+    let resp = server.revoke(client.basic(), &access).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        server.me_bearer(&access).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        server.introspect_json(ClientAuth::ADMIN, &access).await["active"],
+        false
+    );
+    // A disabled client's JWTs are inactive too.
+    let second = server
+        .token_json(client.basic(), Grant::client_credentials())
+        .await;
+    let second = second["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(server.me_bearer(&second).await.status(), StatusCode::OK);
+    let resp = server
+        .as_admin(
+            Method::POST,
+            &format!("/api/v1/clients/{}/disable", client.id),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        server.me_bearer(&second).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    for (field, value) in [
+        ("access_token_format", "paseto"),
+        ("access_token_signed_response_alg", "HS256"),
+    ] {
+        let mut body = json!({"name": "x", "type": "confidential", "grant_types": ["client_credentials"], "access_token_format": "jwt"});
+        body[field] = json!(value);
+        let resp = server.register_client(ADMIN, body).await;
+        let err = expect_error(resp, StatusCode::BAD_REQUEST, "invalid_request").await;
+        assert!(err["error_description"].as_str().unwrap().contains(field));
+    }
     server.stop().await;
 }

@@ -35,6 +35,9 @@ pub struct TokenParams {
     pub client_id: Option<String>,
     /// For `client_secret_post` (instead of Basic).
     pub client_secret: Option<String>,
+    /// RFC 8707: one of the client's `audience` values; a JWT access token then
+    /// names only it as `aud`. Anything else is `invalid_target`.
+    pub resource: Option<String>,
 }
 
 /// RFC 6749 §5.1.

@@ -106,13 +106,19 @@ pub async fn approve(
             params.push(("code", code));
         }
         ResponseType::Token => {
-            let issued = access_token::issue(
+            let to = access_token::Recipient {
+                issuer: &req.issuer,
+                resource: None,
+            };
+            let issued = access_token::mint(
                 state,
+                &to,
                 &req.client,
                 user.id.as_str(),
                 req.scopes.clone(),
                 None,
-            )?;
+            )
+            .await?;
             params.push(("access_token", issued.token.into_inner()));
             params.push(("token_type", "Bearer".into()));
             params.push(("expires_in", issued.expires_in.to_string()));

@@ -54,6 +54,11 @@ pub struct NewClient {
     /// `RS256` (default), `ES256` or `EdDSA`.
     pub id_token_signed_response_alg: Option<String>,
     pub post_logout_redirect_uris: Vec<String>,
+    /// `opaque` (default) or `jwt`.
+    pub access_token_format: Option<String>,
+    /// For `jwt`: `RS256` (default), `ES256` or `EdDSA`.
+    pub access_token_signed_response_alg: Option<String>,
+    pub audience: Vec<String>,
 }
 
 /// A partial update; `None` leaves a field as it is.
@@ -69,11 +74,15 @@ pub struct ClientChange {
     pub allow_plain_pkce: Option<bool>,
     pub id_token_signed_response_alg: Option<String>,
     pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub access_token_format: Option<String>,
+    pub access_token_signed_response_alg: Option<String>,
+    pub audience: Option<Vec<String>>,
 }
 
 pub async fn create(state: &AppState, caller: &Principal, new: NewClient) -> Result<IssuedClient> {
     client::check_post_logout_uris(&new.post_logout_redirect_uris)
         .map_err(|m| Error::invalid("post_logout_redirect_uris", m))?;
+    client::check_audience(&new.audience).map_err(|m| Error::invalid("audience", m))?;
     let client_id = match new.client_id.as_deref() {
         None => ClientId::from_random(random_bytes()),
         Some(chosen) => chosen_id(chosen)?,
@@ -113,6 +122,12 @@ pub async fn create(state: &AppState, caller: &Principal, new: NewClient) -> Res
         allow_plain_pkce: new.allow_plain_pkce,
         id_token_alg: id_token_alg(new.id_token_signed_response_alg.as_deref())?,
         post_logout_redirect_uris: new.post_logout_redirect_uris,
+        jwt_access_token_alg: access_format(
+            new.access_token_format.as_deref(),
+            new.access_token_signed_response_alg.as_deref(),
+            None,
+        )?,
+        audience: new.audience,
     };
     match state.store.clients().insert(&record).await {
         Err(crate::store::StoreError::Duplicate(_)) => {
@@ -237,6 +252,20 @@ pub async fn update(
         client::check_post_logout_uris(uris)
             .map_err(|m| Error::invalid("post_logout_redirect_uris", m))?;
     }
+    if let Some(a) = &change.audience {
+        client::check_audience(a).map_err(|m| Error::invalid("audience", m))?;
+    }
+    let access_alg = match (
+        &change.access_token_format,
+        &change.access_token_signed_response_alg,
+    ) {
+        (None, None) => None,
+        (format, alg) => Some(access_format(
+            format.as_deref(),
+            alg.as_deref(),
+            current.jwt_access_token_alg.as_deref(),
+        )?),
+    };
     let id_token_alg = match &change.id_token_signed_response_alg {
         Some(a) => Some(id_token_alg(Some(a))?),
         None => None,
@@ -263,6 +292,12 @@ pub async fn update(
         }
         if let Some(uris) = &change.post_logout_redirect_uris {
             c.post_logout_redirect_uris = uris.clone();
+        }
+        if let Some(alg) = &access_alg {
+            c.jwt_access_token_alg = alg.clone();
+        }
+        if let Some(a) = &change.audience {
+            c.audience = a.clone();
         }
         if let Some(plain) = change.allow_plain_pkce {
             c.allow_plain_pkce = plain;
@@ -304,6 +339,41 @@ fn chosen_id(chosen: &str) -> Result<ClientId> {
             "client_id",
             "use 3–128 letters, digits, '-', '.', '_' or '~' (RFC 3986 unreserved)",
         )),
+    }
+}
+
+/// The stored form of the access-token settings: `None` for opaque tokens,
+/// the algorithm for JWTs. `current` is the stored value an update starts from.
+fn access_format(
+    format: Option<&str>,
+    alg: Option<&str>,
+    current: Option<&str>,
+) -> Result<Option<String>> {
+    let jwt = match format {
+        None => current.is_some(),
+        Some("opaque") => false,
+        Some("jwt") => true,
+        Some(other) => {
+            return Err(Error::invalid(
+                "access_token_format",
+                format!("{other:?}: use opaque or jwt"),
+            ))
+        }
+    };
+    match (jwt, alg) {
+        (false, Some(_)) => Err(Error::invalid(
+            "access_token_signed_response_alg",
+            "only JWT access tokens are signed: set access_token_format to jwt",
+        )),
+        (false, None) => Ok(None),
+        (true, None) => Ok(Some(current.unwrap_or("RS256").to_owned())),
+        (true, Some(a)) => match Alg::parse(a) {
+            Some(alg) => Ok(Some(alg.as_str().to_owned())),
+            None => Err(Error::invalid(
+                "access_token_signed_response_alg",
+                format!("{a:?} is not offered: use RS256, ES256 or EdDSA"),
+            )),
+        },
     }
 }
 
@@ -349,6 +419,13 @@ pub fn from_record(r: ClientRecord) -> Result<Client> {
         skip_consent: r.skip_consent,
         allow_plain_pkce: r.allow_plain_pkce,
         post_logout_redirect_uris: r.post_logout_redirect_uris,
+        audience: r.audience,
+        jwt_access_alg: match r.jwt_access_token_alg.as_deref() {
+            None => None,
+            Some(a) => Some(Alg::parse(a).ok_or_else(|| {
+                Error::Internal(format!("stored access token alg {a:?} is unknown"))
+            })?),
+        },
         id_token_alg: match r.id_token_alg.as_deref() {
             None => Alg::RS256,
             Some(a) => Alg::parse(a)

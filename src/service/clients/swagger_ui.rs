@@ -54,6 +54,8 @@ pub async fn ensure_swagger_ui(state: &AppState) -> Result<()> {
         allow_plain_pkce: false,
         id_token_alg: None,
         post_logout_redirect_uris: Vec::new(),
+        jwt_access_token_alg: None,
+        audience: Vec::new(),
     };
     match state.store.clients().insert(&record).await {
         Ok(()) | Err(crate::store::StoreError::Duplicate(_)) => Ok(()),

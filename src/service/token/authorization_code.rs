@@ -7,7 +7,7 @@ use crate::domain::pkce;
 use crate::domain::scope::ScopeSet;
 use crate::error::{Error, Result};
 use crate::secret::{fingerprint, Kind};
-use crate::service::access_token::{self, IssuedToken};
+use crate::service::access_token::{self, IssuedToken, Recipient};
 use crate::service::id_token::{self, Subject};
 use crate::service::{live, revocation};
 use crate::state::AppState;
@@ -26,7 +26,7 @@ pub(super) struct Presented<'a> {
 pub(super) async fn redeem(
     state: &AppState,
     client: &Client,
-    issuer: &str,
+    to: &Recipient<'_>,
     presented: Presented<'_>,
 ) -> Result<IssuedToken> {
     let Presented {
@@ -93,13 +93,15 @@ pub(super) async fn redeem(
     let granted = ScopeSet::from_names(&rec.scopes);
     // Only what the client may still request (an admin may have taken a scope
     // away since the user consented).
-    let mut issued = access_token::issue(
+    let mut issued = access_token::mint(
         state,
+        to,
         client,
         user.id.as_str(),
         granted.intersect(&client.scopes),
         Some(family),
-    )?;
+    )
+    .await?;
     if client.allows(GrantType::RefreshToken) {
         let origin = refresh_token::Origin {
             family: &rec.family,
@@ -115,13 +117,18 @@ pub(super) async fn redeem(
         sid: rec.sid.as_deref(),
         nonce: rec.nonce.as_deref(),
     };
-    issued.id_token = id_token::for_grant(state, issuer, client, subject, &issued).await?;
+    issued.id_token = id_token::for_grant(state, to.issuer, client, subject, &issued).await?;
     Ok(issued)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const TO: Recipient<'static> = Recipient {
+        issuer: "http://issuer.test",
+        resource: None,
+    };
     use crate::domain::oauth::OAuthErrorCode as Code;
     use crate::service::testing::{oauth_code, Fixture, REDIRECT_URI};
 
@@ -138,7 +145,7 @@ mod tests {
             redirect_uri,
             code_verifier,
         };
-        redeem(state, client, "http://issuer.test", presented).await
+        redeem(state, client, &TO, presented).await
     }
 
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";

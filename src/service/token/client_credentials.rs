@@ -6,13 +6,14 @@ use crate::domain::client::Client;
 use crate::domain::oauth::{self, OAuthErrorCode as Code};
 use crate::domain::scope::ScopeSet;
 use crate::error::{Error, Result};
-use crate::service::access_token::{self, IssuedToken};
+use crate::service::access_token::{self, IssuedToken, Recipient};
 use crate::service::client_auth::invalid_client;
 use crate::service::live;
 use crate::state::AppState;
 
-pub(super) fn issue(
+pub(super) async fn issue(
     state: &AppState,
+    to: &Recipient<'_>,
     client: &Client,
     requested: Option<ScopeSet>,
 ) -> Result<IssuedToken> {
@@ -32,12 +33,17 @@ pub(super) fn issue(
             "the account that owns this client is disabled",
         ));
     }
-    access_token::issue(state, client, owner.id.as_str(), scopes, None)
+    access_token::mint(state, to, client, owner.id.as_str(), scopes, None).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const TO: Recipient<'static> = Recipient {
+        issuer: "http://issuer.test",
+        resource: None,
+    };
     use crate::domain::client::GrantType;
     use crate::service::testing::{oauth_code, Fixture, USER_ID};
 
@@ -47,10 +53,12 @@ mod tests {
     async fn the_token_acts_as_the_owner_with_the_requested_subset() {
         let f = Fixture::new().await;
         let client = f.client("cc", false, CC, &["read", "write"]).await;
-        let all = issue(&f.state, &client, None).unwrap();
+        let all = issue(&f.state, &TO, &client, None).await.unwrap();
         assert_eq!(all.scopes.to_string(), "read write");
         assert!(all.refresh_token.is_none());
-        let some = issue(&f.state, &client, ScopeSet::parse("write").ok()).unwrap();
+        let some = issue(&f.state, &TO, &client, ScopeSet::parse("write").ok())
+            .await
+            .unwrap();
         assert_eq!(some.scopes.to_string(), "write");
         let active = access_token::check(&f.state, some.token.expose())
             .unwrap()
@@ -63,23 +71,25 @@ mod tests {
     async fn widening_public_clients_and_disabled_owners_are_refused() {
         let f = Fixture::new().await;
         let client = f.client("cc", false, CC, &["read"]).await;
-        let err = issue(&f.state, &client, ScopeSet::parse("read admin").ok()).unwrap_err();
+        let err = issue(&f.state, &TO, &client, ScopeSet::parse("read admin").ok())
+            .await
+            .unwrap_err();
         assert_eq!(oauth_code(err), Code::InvalidScope);
         let public = f.client("pub", true, CC, &["read"]).await;
         assert_eq!(
-            oauth_code(issue(&f.state, &public, None).unwrap_err()),
+            oauth_code(issue(&f.state, &TO, &public, None).await.unwrap_err()),
             Code::UnauthorizedClient
         );
         let mut owner = f.state.store.users().get(USER_ID).unwrap().unwrap();
         owner.disabled = true;
         f.state.store.users().replace(&owner).await.unwrap();
         assert_eq!(
-            oauth_code(issue(&f.state, &client, None).unwrap_err()),
+            oauth_code(issue(&f.state, &TO, &client, None).await.unwrap_err()),
             Code::InvalidGrant
         );
         f.state.store.users().delete(USER_ID).await.unwrap();
         assert_eq!(
-            oauth_code(issue(&f.state, &client, None).unwrap_err()),
+            oauth_code(issue(&f.state, &TO, &client, None).await.unwrap_err()),
             Code::InvalidClient
         );
     }

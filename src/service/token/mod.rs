@@ -15,7 +15,7 @@ use crate::domain::client::GrantType;
 use crate::domain::oauth::{self, OAuthErrorCode as Code};
 use crate::domain::scope::ScopeSet;
 use crate::error::{Error, Result};
-use crate::service::access_token::IssuedToken;
+use crate::service::access_token::{IssuedToken, Recipient};
 use crate::service::client_auth::{self, ClientAuth};
 use crate::state::AppState;
 
@@ -92,6 +92,20 @@ pub async fn token(
     let kind = grant_type(param("grant_type").as_deref())?;
     let client = client_auth::authenticate_client(state, &auth)?;
     let scope = oauth::parse_scope(param("scope").as_deref())?;
+    // RFC 8707: a token for one of the client's audiences.
+    let resource = param("resource");
+    if let Some(r) = &resource {
+        if !client.token_audience().contains(r) {
+            return Err(Error::oauth(
+                Code::InvalidTarget,
+                format!("the resource {r:?} is not among this client's audience"),
+            ));
+        }
+    }
+    let to = Recipient {
+        issuer,
+        resource: resource.as_deref(),
+    };
     if !client.allows(kind) {
         return Err(Error::oauth(
             Code::UnauthorizedClient,
@@ -99,7 +113,9 @@ pub async fn token(
         ));
     }
     match Grant::read(kind, scope, &param)? {
-        Grant::ClientCredentials { scope } => client_credentials::issue(state, &client, scope),
+        Grant::ClientCredentials { scope } => {
+            client_credentials::issue(state, &to, &client, scope).await
+        }
         Grant::AuthorizationCode {
             code,
             redirect_uri,
@@ -110,12 +126,12 @@ pub async fn token(
                 redirect_uri: redirect_uri.as_deref(),
                 code_verifier: code_verifier.as_deref(),
             };
-            authorization_code::redeem(state, &client, issuer, presented).await
+            authorization_code::redeem(state, &client, &to, presented).await
         }
         Grant::RefreshToken {
             refresh_token,
             scope,
-        } => refresh_token::refresh(state, &client, issuer, &refresh_token, scope).await,
+        } => refresh_token::refresh(state, &client, &to, &refresh_token, scope).await,
     }
 }
 

@@ -14,7 +14,7 @@ use crate::domain::scope::ScopeSet;
 use crate::domain::user::User;
 use crate::error::{Error, Result};
 use crate::secret::{fingerprint, Kind, Redacted};
-use crate::service::access_token::{self, IssuedToken};
+use crate::service::access_token::{self, IssuedToken, Recipient};
 use crate::service::id_token::{self, Subject};
 use crate::service::{live, revocation};
 use crate::state::AppState;
@@ -181,7 +181,7 @@ fn replayed() -> Error {
 pub(super) async fn refresh(
     state: &AppState,
     client: &Client,
-    issuer: &str,
+    to: &Recipient<'_>,
     token: &str,
     requested: Option<ScopeSet>,
 ) -> Result<IssuedToken> {
@@ -230,7 +230,8 @@ pub(super) async fn refresh(
         }
         Use::Unknown => return Err(bad()),
     }
-    let mut issued = access_token::issue(state, client, user.id.as_str(), scopes, Some(family))?;
+    let mut issued =
+        access_token::mint(state, to, client, user.id.as_str(), scopes, Some(family)).await?;
     issued.refresh_token = Some(Redacted::new(secret));
     // OIDC Core §12.2: a new id_token for the same sign-in, without a nonce.
     let subject = Subject {
@@ -239,13 +240,18 @@ pub(super) async fn refresh(
         sid: current.sid.as_deref(),
         nonce: None,
     };
-    issued.id_token = id_token::for_grant(state, issuer, client, subject, &issued).await?;
+    issued.id_token = id_token::for_grant(state, to.issuer, client, subject, &issued).await?;
     Ok(issued)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const TO: Recipient<'static> = Recipient {
+        issuer: "http://issuer.test",
+        resource: None,
+    };
     use crate::domain::client::GrantType;
     use crate::domain::oauth::OAuthErrorCode as Code;
     use crate::service::testing::{oauth_code, Fixture, USER_ID};
@@ -271,15 +277,13 @@ mod tests {
         let f = Fixture::new().await;
         let client = f.client("app", true, REFRESH, &["read", "write"]).await;
         let first = started(&f, &client, "read write").await;
-        let next = refresh(&f.state, &client, "http://issuer.test", &first, None)
-            .await
-            .unwrap();
+        let next = refresh(&f.state, &client, &TO, &first, None).await.unwrap();
         let second = next.refresh_token.clone().unwrap().into_inner();
         assert_ne!(first, second);
         assert_eq!(next.scopes.to_string(), "read write");
         assert!(live(&f.state, &first).unwrap().is_none(), "spent");
         assert!(live(&f.state, &second).unwrap().is_some());
-        let replay = refresh(&f.state, &client, "http://issuer.test", &first, None).await;
+        let replay = refresh(&f.state, &client, &TO, &first, None).await;
         assert_eq!(oauth_code(replay.unwrap_err()), Code::InvalidGrant);
         assert!(live(&f.state, &second).unwrap().is_none(), "family revoked");
         assert!(access_token::check(&f.state, next.token.expose())
@@ -295,21 +299,15 @@ mod tests {
         let wide = refresh(
             &f.state,
             &client,
-            "http://issuer.test",
+            &TO,
             &token,
             ScopeSet::parse("admin").ok(),
         )
         .await;
         assert_eq!(oauth_code(wide.unwrap_err()), Code::InvalidScope);
-        let narrow = refresh(
-            &f.state,
-            &client,
-            "http://issuer.test",
-            &token,
-            ScopeSet::parse("read").ok(),
-        )
-        .await
-        .unwrap();
+        let narrow = refresh(&f.state, &client, &TO, &token, ScopeSet::parse("read").ok())
+            .await
+            .unwrap();
         assert_eq!(narrow.scopes.to_string(), "read");
         // The successor keeps the whole grant: narrowing is per access token.
         let successor = narrow.refresh_token.unwrap().into_inner();
@@ -318,9 +316,7 @@ mod tests {
         // A client that lost a scope gets tokens without it.
         let fewer = f.client("fewer", true, REFRESH, &["write"]).await;
         let token = started(&f, &fewer, "read write").await;
-        let issued = refresh(&f.state, &fewer, "http://issuer.test", &token, None)
-            .await
-            .unwrap();
+        let issued = refresh(&f.state, &fewer, &TO, &token, None).await.unwrap();
         assert_eq!(issued.scopes.to_string(), "write");
     }
 
@@ -330,19 +326,19 @@ mod tests {
         let client = f.client("app", true, REFRESH, &["read"]).await;
         let other = f.client("other", true, REFRESH, &["read"]).await;
         let token = started(&f, &client, "read").await;
-        let foreign = refresh(&f.state, &other, "http://issuer.test", &token, None).await;
+        let foreign = refresh(&f.state, &other, &TO, &token, None).await;
         assert_eq!(oauth_code(foreign.unwrap_err()), Code::InvalidGrant);
         assert!(
             live(&f.state, &token).unwrap().is_some(),
             "not spent by a foreign client"
         );
         for bad in ["lk_rt_", "lk_at_x", &format!("{token}x")] {
-            let r = refresh(&f.state, &client, "http://issuer.test", bad, None).await;
+            let r = refresh(&f.state, &client, &TO, bad, None).await;
             assert_eq!(oauth_code(r.unwrap_err()), Code::InvalidGrant, "{bad}");
         }
         f.clock.advance(f.state.config.refresh_token_ttl);
         assert!(live(&f.state, &token).unwrap().is_none());
-        let expired = refresh(&f.state, &client, "http://issuer.test", &token, None).await;
+        let expired = refresh(&f.state, &client, &TO, &token, None).await;
         assert_eq!(oauth_code(expired.unwrap_err()), Code::InvalidGrant);
     }
 }
