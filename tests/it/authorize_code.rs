@@ -201,14 +201,25 @@ async fn state_is_echoed_exactly_when_sent() {
     assert_eq!(params_of(&location(&resp), '?')["state"], odd);
 }
 
-/// The metadata names the authorization endpoint, both response types, both
-/// PKCE methods, every grant, and `none` for public clients.
+/// The metadata names the authorization endpoint, every response type (OAuth
+/// and OIDC's), both PKCE methods, every grant, and `none` for public clients.
 #[tokio::test]
 async fn metadata_lists_the_authorization_endpoint() {
     let server = TestServer::start().await;
     let m = server.metadata().await;
     assert_eq!(m["authorization_endpoint"], server.url("/oauth/authorize"));
-    assert_eq!(m["response_types_supported"], json!(["code", "token"]));
+    assert_eq!(
+        m["response_types_supported"],
+        json!([
+            "code",
+            "token",
+            "id_token",
+            "id_token token",
+            "code id_token",
+            "code token",
+            "code id_token token"
+        ])
+    );
     assert_eq!(
         m["code_challenge_methods_supported"],
         json!(["S256", "plain"])

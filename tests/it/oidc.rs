@@ -731,3 +731,113 @@ async fn jwt_access_tokens_validate_like_opaque_ones() {
     }
     server.stop().await;
 }
+
+/// Implicit and hybrid responses (OIDC Core §3.2, §3.3): every response type
+/// answers in the fragment with what it names; id_tokens carry the nonce and
+/// the hashes binding them (`at_hash` with a token, `c_hash` with a code); a
+/// missing nonce, a missing openid scope or a grant the client lacks is refused.
+#[tokio::test]
+async fn implicit_and_hybrid_response_types() {
+    let server = TestServer::start().await;
+    server.create_user("uma", "uma-password", &["member"]).await;
+    let created = server
+        .admin_client(json!({
+            "name": "hybrid",
+            "type": "confidential",
+            "redirect_uris": [REDIRECT],
+            "grant_types": ["authorization_code", "implicit"],
+            "scopes": ["openid", "profile"],
+            "id_token_signed_response_alg": "EdDSA",
+        }))
+        .await;
+    let client = OAuthClient::of(&created);
+    let (mut browser, _, _) = signed_in(&server, &client, "uma", "uma-password").await;
+    let url = |rt: &str, extra: &str| {
+        format!(
+            "/oauth/authorize?response_type={}&client_id={}&redirect_uri={REDIRECT}&scope=openid&state=h{extra}",
+            rt.replace(' ', "%20"),
+            client.id
+        )
+    };
+    for (rt, code, token) in [
+        ("id_token", false, false),
+        ("id_token token", false, true),
+        ("code id_token", true, false),
+        ("code token", true, true),
+        ("code id_token token", true, true),
+    ] {
+        let resp = browser.get(&url(rt, "&nonce=nn")).await;
+        assert_eq!(resp.status(), StatusCode::FOUND, "{rt}");
+        let location = resp.headers()["location"].to_str().unwrap().to_owned();
+        assert!(
+            location.starts_with(&format!("{REDIRECT}#")),
+            "{rt}: {location}"
+        );
+        let back = params_of(&location, '#');
+        assert_eq!(back["state"], "h");
+        assert_eq!(back["iss"], server.base);
+        assert_eq!(back.contains_key("code"), code, "{rt}");
+        assert_eq!(back.contains_key("access_token"), token, "{rt}");
+        assert_eq!(
+            back.contains_key("id_token"),
+            rt.contains("id_token"),
+            "{rt}"
+        );
+        if let Some(id_token) = back.get("id_token") {
+            let claims = payload(id_token);
+            assert_eq!(claims["nonce"], "nn");
+            assert_eq!(claims.get("c_hash").is_some(), code, "{rt}: c_hash");
+            assert_eq!(claims.get("at_hash").is_some(), token, "{rt}: at_hash");
+        }
+    }
+    for (rt, extra, error) in [
+        ("id_token", "", "invalid_request"),
+        ("code id_token", "", "invalid_request"),
+        ("id_token id_token", "&nonce=n", "unsupported_response_type"),
+        (
+            "code id_token",
+            "&nonce=n&response_mode=query",
+            "invalid_request",
+        ),
+    ] {
+        let resp = browser.get(&url(rt, extra)).await;
+        let location = resp.headers()["location"].to_str().unwrap().to_owned();
+        let sep = if location.contains('#') { '#' } else { '?' };
+        assert_eq!(params_of(&location, sep)["error"], error, "{rt}{extra}");
+    }
+    // No openid: no id_token.
+    let resp = browser
+        .get(&url("id_token", "&nonce=n").replace("scope=openid", "scope=profile"))
+        .await;
+    let back = params_of(resp.headers()["location"].to_str().unwrap(), '#');
+    assert_eq!(back["error"], "invalid_scope");
+    // A code-only client may not ask for tokens in the front channel.
+    let code_only = oidc_client(&server, "RS256").await;
+    let resp = browser
+        .get(&url("code id_token", "&nonce=n").replace(&client.id, &code_only.id))
+        .await;
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(params_of(&location, '#')["error"], "unauthorized_client");
+    let discovery = expect_json(
+        server
+            .get("/.well-known/openid-configuration")
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        discovery["response_types_supported"],
+        json!([
+            "code",
+            "token",
+            "id_token",
+            "id_token token",
+            "code id_token",
+            "code token",
+            "code id_token token"
+        ])
+    );
+    server.stop().await;
+}

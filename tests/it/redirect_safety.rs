@@ -91,8 +91,13 @@ async fn request_errors_are_redirected_with_the_state() {
     let cases: Vec<(String, &str)> = vec![
         (base(&app, CB), "invalid_request"),
         (
-            format!("{}&response_type=id_token", base(&app, CB)),
+            format!("{}&response_type=device", base(&app, CB)),
             "unsupported_response_type",
+        ),
+        // A supported type (OIDC) that needs the implicit grant this app lacks.
+        (
+            format!("{}&response_type=id_token&nonce=n", base(&app, CB)),
+            "unauthorized_client",
         ),
         (
             format!("{}&response_type=token", base(&app, CB)),

@@ -64,7 +64,15 @@ impl ServerMetadata {
                 .iter()
                 .map(|g| g.as_str().to_owned())
                 .collect(),
-            response_types_supported: strings(&["code", "token"]),
+            response_types_supported: strings(&[
+                "code",
+                "token",
+                "id_token",
+                "id_token token",
+                "code id_token",
+                "code token",
+                "code id_token token",
+            ]),
             response_modes_supported: strings(&["query", "fragment", "form_post"]),
             code_challenge_methods_supported: strings(&["S256", "plain"]),
             token_endpoint_auth_methods_supported: strings(&[
@@ -95,6 +103,7 @@ impl ServerMetadata {
                 "azp",
                 "sid",
                 "at_hash",
+                "c_hash",
                 "name",
                 "preferred_username",
                 "updated_at",

@@ -10,7 +10,8 @@ use crate::service::{access_token, scopes};
 use crate::state::AppState;
 use crate::store::{CodeRecord, ConsentRecord};
 
-use super::{AuthzRequest, Reply, ResponseType, Session, CODE_TTL};
+use super::{AuthzRequest, Reply, Session, CODE_TTL};
+use crate::service::id_token::{self, Companions, Subject};
 
 /// Whether the user must be asked: not for first-party clients, nor when the
 /// user already consented to (a superset of) these scopes for this client.
@@ -78,52 +79,72 @@ pub async fn approve(
         )?;
     }
     let mut params: Vec<(&'static str, String)> = Vec::new();
-    match req.response_type {
-        ResponseType::Code => {
-            let code = Kind::Code.generate();
-            let rec = CodeRecord {
-                client_id: client_id.to_owned(),
-                user_id: user.id.to_string(),
-                redirect_uri: req.redirect_uri.clone(),
-                redirect_uri_given: req.redirect_uri_given,
-                scopes: req.scopes.to_vec(),
-                code_challenge: req.challenge.as_ref().map(|c| c.0.clone()),
-                code_challenge_method: req.challenge.as_ref().map(|c| c.1.as_str().to_owned()),
-                nonce: req.nonce.clone(),
-                family: random_bytes::<16>().to_vec(),
-                client_epoch: req.client.token_epoch,
-                created_at: now.unix(),
-                expires_at: now.plus_secs(CODE_TTL).unix(),
-                used: false,
-                auth_time: session.auth_time,
-                sid: Some(session.sid.clone()),
-            };
-            state
-                .store
-                .grants()
-                .insert_code(&fingerprint(&code), &rec)
-                .await?;
-            params.push(("code", code));
-        }
-        ResponseType::Token => {
-            let to = access_token::Recipient {
-                issuer: &req.issuer,
-                resource: None,
-            };
-            let issued = access_token::mint(
-                state,
-                &to,
-                &req.client,
-                user.id.as_str(),
-                req.scopes.clone(),
-                None,
-            )
+    let rt = req.response_type;
+    let mut code = None;
+    if rt.code {
+        let secret = Kind::Code.generate();
+        let rec = CodeRecord {
+            client_id: client_id.to_owned(),
+            user_id: user.id.to_string(),
+            redirect_uri: req.redirect_uri.clone(),
+            redirect_uri_given: req.redirect_uri_given,
+            scopes: req.scopes.to_vec(),
+            code_challenge: req.challenge.as_ref().map(|c| c.0.clone()),
+            code_challenge_method: req.challenge.as_ref().map(|c| c.1.as_str().to_owned()),
+            nonce: req.nonce.clone(),
+            family: random_bytes::<16>().to_vec(),
+            client_epoch: req.client.token_epoch,
+            created_at: now.unix(),
+            expires_at: now.plus_secs(CODE_TTL).unix(),
+            used: false,
+            auth_time: session.auth_time,
+            sid: Some(session.sid.clone()),
+        };
+        state
+            .store
+            .grants()
+            .insert_code(&fingerprint(&secret), &rec)
             .await?;
-            params.push(("access_token", issued.token.into_inner()));
-            params.push(("token_type", "Bearer".into()));
-            params.push(("expires_in", issued.expires_in.to_string()));
-            params.push(("scope", issued.scopes.to_string()));
-        }
+        params.push(("code", secret.clone()));
+        code = Some(secret);
+    }
+    let mut access = None;
+    if rt.token {
+        let to = access_token::Recipient {
+            issuer: &req.issuer,
+            resource: None,
+        };
+        let issued = access_token::mint(
+            state,
+            &to,
+            &req.client,
+            user.id.as_str(),
+            req.scopes.clone(),
+            None,
+        )
+        .await?;
+        let token = issued.token.into_inner();
+        params.push(("access_token", token.clone()));
+        params.push(("token_type", "Bearer".into()));
+        params.push(("expires_in", issued.expires_in.to_string()));
+        params.push(("scope", issued.scopes.to_string()));
+        access = Some(token);
+    }
+    if rt.id_token {
+        // OIDC Core §3.2.2.10, §3.3.2.11: bound to what travels with it.
+        let subject = Subject {
+            user,
+            auth_time: session.auth_time,
+            sid: Some(&session.sid),
+            nonce: req.nonce.as_deref(),
+        };
+        let with = Companions {
+            access_token: access.as_deref(),
+            code: code.as_deref(),
+        };
+        let signed =
+            id_token::issue(state, &req.issuer, &req.client, subject, &req.scopes, with).await?;
+        params.push(("id_token", signed));
     }
     if let Some(s) = &req.state {
         params.push(("state", s.clone()));

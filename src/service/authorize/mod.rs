@@ -64,10 +64,44 @@ pub struct Prompt {
     pub consent: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResponseType {
-    Code,
-    Token,
+/// `response_type` (RFC 6749 §3.1.1, OAuth 2.0 Multiple Response Types):
+/// which of a code, an access token and an id_token the endpoint returns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResponseType {
+    pub code: bool,
+    pub token: bool,
+    pub id_token: bool,
+}
+
+impl ResponseType {
+    pub const CODE: ResponseType = ResponseType {
+        code: true,
+        token: false,
+        id_token: false,
+    };
+
+    /// `code`, `token`, `id_token` and their combinations, each value once.
+    pub fn parse(raw: &str) -> Option<ResponseType> {
+        let mut rt = ResponseType::default();
+        for value in raw.split(' ').filter(|v| !v.is_empty()) {
+            let slot = match value {
+                "code" => &mut rt.code,
+                "token" => &mut rt.token,
+                "id_token" => &mut rt.id_token,
+                _ => return None,
+            };
+            if *slot {
+                return None;
+            }
+            *slot = true;
+        }
+        (rt != ResponseType::default()).then_some(rt)
+    }
+
+    /// Whether tokens come back through the browser (never in a query).
+    pub fn front_channel_tokens(self) -> bool {
+        self.token || self.id_token
+    }
 }
 
 /// `response_mode` (OAuth 2.0 Multiple Response Type Encoding Practices,
@@ -171,10 +205,11 @@ impl AuthzRequest {
             OOB_AUTO => Delivery::OutOfBand { auto: true },
             uri => match (self.response_mode, self.response_type) {
                 (ResponseMode::FormPost, _) => Delivery::FormPost(uri.to_owned()),
-                (ResponseMode::Query, _) | (ResponseMode::Default, ResponseType::Code) => {
+                (ResponseMode::Query, _) => Delivery::Query(uri.to_owned()),
+                (ResponseMode::Default, rt) if !rt.front_channel_tokens() => {
                     Delivery::Query(uri.to_owned())
                 }
-                (ResponseMode::Fragment, _) | (ResponseMode::Default, ResponseType::Token) => {
+                (ResponseMode::Fragment | ResponseMode::Default, _) => {
                     Delivery::Fragment(uri.to_owned())
                 }
             },

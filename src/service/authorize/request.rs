@@ -87,11 +87,11 @@ pub fn validate(
     let owner = live::user(state, &client.owner_id)?
         .map(|u| u.username.as_str().to_owned())
         .unwrap_or_default();
-    let response_type = match p.response_type.as_deref() {
-        Some("code") => ResponseType::Code,
-        Some("token") => ResponseType::Token,
-        _ => ResponseType::Code,
-    };
+    let response_type = p
+        .response_type
+        .as_deref()
+        .and_then(ResponseType::parse)
+        .unwrap_or(ResponseType::CODE);
     let mut req = AuthzRequest {
         client: client.clone(),
         issuer: issuer.to_owned(),
@@ -113,11 +113,11 @@ pub fn validate(
         |req: &AuthzRequest, code: &str, m: &str| Ok(Validation::ToClient(req.error(code, m)));
     req.response_mode = match p.response_mode.as_deref() {
         None => ResponseMode::Default,
-        Some("query") if req.response_type == ResponseType::Token => {
+        Some("query") if req.response_type.front_channel_tokens() => {
             return refuse(
                 &req,
                 "invalid_request",
-                "response_mode=query cannot carry an access token; use fragment or form_post",
+                "response_mode=query cannot carry tokens; use fragment or form_post",
             )
         }
         Some("query") => ResponseMode::Query,
@@ -131,22 +131,21 @@ pub fn validate(
             )
         }
     };
-    match p.response_type.as_deref() {
-        Some("code") | Some("token") => {}
+    match p.response_type.as_deref().map(str::trim) {
         None | Some("") => return refuse(&req, "invalid_request", "response_type is required"),
-        Some(_) => {
-            return refuse(
-                &req,
-                "unsupported_response_type",
-                "response_type must be code or token",
-            )
-        }
+        Some(raw) if ResponseType::parse(raw).is_none() => return refuse(
+            &req,
+            "unsupported_response_type",
+            "response_type must be code, token, id_token, or a combination such as code id_token",
+        ),
+        Some(_) => {}
     }
-    let grant = match req.response_type {
-        ResponseType::Code => GrantType::AuthorizationCode,
-        ResponseType::Token => GrantType::Implicit,
-    };
-    if !client.allows(grant) {
+    let rt = req.response_type;
+    let needed = [
+        (rt.code, GrantType::AuthorizationCode),
+        (rt.front_channel_tokens(), GrantType::Implicit),
+    ];
+    if let Some((_, grant)) = needed.iter().find(|(n, g)| *n && !client.allows(*g)) {
         return refuse(
             &req,
             "unauthorized_client",
@@ -173,9 +172,24 @@ pub fn validate(
             }
         }
     };
+    if rt.id_token && !req.scopes.contains(crate::service::id_token::OPENID) {
+        return refuse(
+            &req,
+            "invalid_scope",
+            "response_type id_token needs the openid scope",
+        );
+    }
+    // OIDC Core §3.2.2.1, §3.3.2.11: whenever this endpoint returns an id_token.
+    if rt.id_token && req.nonce.is_none() {
+        return refuse(
+            &req,
+            "invalid_request",
+            "nonce is required when the authorization endpoint returns an id_token",
+        );
+    }
     let public = client.is_public();
-    match (&p.code_challenge, req.response_type) {
-        (Some(challenge), ResponseType::Code) => {
+    match (&p.code_challenge, rt.code) {
+        (Some(challenge), true) => {
             let method = match Method::parse(p.code_challenge_method.as_deref()) {
                 Ok(m) => m,
                 Err(m) => return refuse(&req, "invalid_request", &m),
@@ -192,14 +206,14 @@ pub fn validate(
             }
             req.challenge = Some((challenge.clone(), method));
         }
-        (Some(_), ResponseType::Token) => {
+        (Some(_), false) => {
             return refuse(
                 &req,
                 "invalid_request",
-                "PKCE applies to response_type=code only",
+                "PKCE applies to response types with code only",
             )
         }
-        (None, ResponseType::Code) if public => {
+        (None, true) if public => {
             return refuse(
                 &req,
                 "invalid_request",
