@@ -841,3 +841,62 @@ async fn implicit_and_hybrid_response_types() {
     );
     server.stop().await;
 }
+
+/// npm's openid-client (v6) runs discovery, the code flow with PKCE, state and
+/// nonce (checking the response's iss), userinfo, a refresh and the end-session
+/// URL; jose verifies the id_tokens and a JWT access token against the JWKS.
+/// See tests/browser/oidc_client.mjs for each check.
+#[tokio::test]
+async fn openid_client_and_jose() {
+    let dir = crate::swagger::browser_node().await;
+    let server = TestServer::start().await;
+    server.create_user("vic", "vic-password", &["member"]).await;
+    let app = server
+        .admin_client(json!({
+            "name": "node app",
+            "type": "confidential",
+            "redirect_uris": [REDIRECT],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "scopes": ["openid", "profile"],
+            "post_logout_redirect_uris": ["http://127.0.0.1/bye"],
+        }))
+        .await;
+    let app = OAuthClient::of(&app);
+    let rs = server
+        .admin_client(json!({
+            "name": "node rs",
+            "type": "confidential",
+            "grant_types": ["client_credentials"],
+            "scopes": ["read"],
+            "access_token_format": "jwt",
+            "access_token_signed_response_alg": "EdDSA",
+            "audience": ["https://api.node.test"],
+        }))
+        .await;
+    let rs = OAuthClient::of(&rs);
+    let mut script = std::process::Command::new("node");
+    script
+        .arg("oidc_client.mjs")
+        .args([
+            server.base.as_str(),
+            &app.id,
+            app.secret(),
+            "vic",
+            "vic-password",
+            &rs.id,
+            rs.secret(),
+            "https://api.node.test",
+        ])
+        .current_dir(&dir);
+    let out = crate::subprocess::run_bounded(script, std::time::Duration::from_secs(120))
+        .await
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "openid-client/jose failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    server.stop().await;
+}

@@ -25,7 +25,12 @@ const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
 const INSTALL_HINT: &str = "the Swagger UI browser test needs Debian's chromium, node and npm (apt-get install chromium nodejs npm)";
 
 /// What the browser test installs from: the pinned manifest, its lockfile and the script.
-const BROWSER_FILES: [&str; 3] = ["package.json", "package-lock.json", "swagger_signin.mjs"];
+const BROWSER_FILES: [&str; 4] = [
+    "package.json",
+    "package-lock.json",
+    "swagger_signin.mjs",
+    "oidc_client.mjs",
+];
 
 /// The page at `/docs` starts Swagger UI preset for the built-in client, with
 /// PKCE; the OAuth receiver page it redirects to is served; the spec's oauth2
@@ -139,7 +144,7 @@ async fn swagger_ui_signs_in_and_tries_users_me() {
 /// missing), `npm ci` installs afresh. playwright-core downloads no browser by
 /// itself; PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD says so anyway. Fails, never skips,
 /// when node or npm is missing.
-async fn browser_node() -> PathBuf {
+pub(crate) async fn browser_node() -> PathBuf {
     let source = repo().join("tests/browser");
     let dir = target_dir().join("browser-node");
     std::fs::create_dir_all(&dir).unwrap();
