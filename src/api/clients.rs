@@ -4,6 +4,7 @@
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
+use poem_openapi::types::Any;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
@@ -49,6 +50,8 @@ pub struct ClientView {
     pub access_token_signed_response_alg: Option<String>,
     /// The JWT access tokens' `aud` (empty: the client id).
     pub audience: Vec<String>,
+    /// Custom claims of its client_credentials JWT access tokens.
+    pub claims: Any<serde_json::Value>,
     /// The user who owns the client; client_credentials tokens act as this user.
     pub owner_id: String,
     /// RFC 3339.
@@ -84,6 +87,7 @@ impl From<Client> for ClientView {
             .into(),
             access_token_signed_response_alg: c.jwt_access_alg.map(|a| a.as_str().to_owned()),
             audience: c.audience,
+            claims: Any(serde_json::Value::Object(c.claims)),
             owner_id: c.owner_id,
             created_at: c.created_at.to_rfc3339(),
             updated_at: c.updated_at.to_rfc3339(),
@@ -156,6 +160,9 @@ pub struct CreateClient {
     /// The JWT access tokens' `aud` (default: the client id).
     #[oai(default)]
     pub audience: Vec<String>,
+    /// Custom claims (a JSON object, ≤ 8 KiB, no registered names) for its
+    /// client_credentials JWT access tokens.
+    pub claims: Option<Any<serde_json::Value>>,
 }
 
 #[derive(Debug, Object)]
@@ -179,6 +186,8 @@ pub struct UpdateClient {
     pub access_token_signed_response_alg: Option<String>,
     /// Replaces the audience list.
     pub audience: Option<Vec<String>>,
+    /// Replaces the custom claims as a whole.
+    pub claims: Option<Any<serde_json::Value>>,
 }
 
 #[derive(Debug, Object)]
@@ -236,6 +245,7 @@ impl ClientsApi {
                 access_token_format: b.access_token_format,
                 access_token_signed_response_alg: b.access_token_signed_response_alg,
                 audience: b.audience,
+                claims: b.claims.map(|c| c.0),
                 client_id: b.client_id,
                 id_token_signed_response_alg: b.id_token_signed_response_alg,
                 post_logout_redirect_uris: b.post_logout_redirect_uris,
@@ -329,6 +339,7 @@ impl ClientsApi {
             access_token_format: b.access_token_format,
             access_token_signed_response_alg: b.access_token_signed_response_alg,
             audience: b.audience,
+            claims: b.claims.map(|c| c.0),
         };
         Ok(Json(
             clients::update(&state, &auth.principal, &client_id.0, change)

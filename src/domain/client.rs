@@ -93,6 +93,8 @@ pub struct Client {
     pub jwt_access_alg: Option<Alg>,
     /// The JWT access tokens' `aud` (empty: the client id).
     pub audience: Vec<String>,
+    /// Custom claims of its client_credentials JWTs.
+    pub claims: serde_json::Map<String, serde_json::Value>,
     /// blake3 of the current secret; `None` for public clients.
     pub secret_hash: Option<Vec<u8>>,
     /// Carried by every token and grant; a new epoch revokes all earlier ones.

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod api_key;
+pub mod claims;
 pub mod client;
 pub mod credential;
 pub mod jwt;

@@ -70,12 +70,22 @@ pub struct Recipient<'a> {
     pub resource: Option<&'a str>,
 }
 
+/// Whose custom claims a JWT access token carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Carrying {
+    /// client_credentials: the client's own claims.
+    ClientClaims,
+    /// A user's grant: none of the client's.
+    Nothing,
+}
+
 /// Issues the client's kind of access token: opaque, or an RFC 9068 JWT whose
 /// `iss` is the issuer and whose `aud` is the requested resource, else the
 /// client's whole audience.
 pub async fn mint(
     state: &AppState,
     to: &Recipient<'_>,
+    carrying: Carrying,
     client: &Client,
     user_id: &str,
     scopes: ScopeSet,
@@ -92,7 +102,10 @@ pub async fn mint(
         Some(r) => vec![r.to_owned()],
         None => client.token_audience(),
     };
-    let mut jwt = Map::new();
+    let mut jwt = match carrying {
+        Carrying::ClientClaims => client.claims.clone(),
+        Carrying::Nothing => Map::new(),
+    };
     jwt.insert("iss".into(), json!(to.issuer));
     jwt.insert("sub".into(), json!(claims.user_id));
     jwt.insert(

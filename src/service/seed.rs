@@ -135,6 +135,7 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
             post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
             jwt_access_token_alg: None,
             audience: Vec::new(),
+            claims_json: String::new(),
         };
         let clients = state.store.clients();
         match clients.get(&c.client_id)? {

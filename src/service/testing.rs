@@ -73,6 +73,7 @@ impl Fixture {
             post_logout_redirect_uris: Vec::new(),
             jwt_access_token_alg: None,
             audience: Vec::new(),
+            claims_json: String::new(),
         };
         self.state
             .store

@@ -49,6 +49,8 @@ pub struct ClientRecord {
     pub jwt_access_token_alg: Option<String>,
     /// The JWT access tokens' `aud`; empty: the client id.
     pub audience: Names,
+    /// Custom claims for its client_credentials JWTs, as JSON text (`{}`: none).
+    pub claims_json: String,
 }
 
 impl Record for ClientRecord {
@@ -129,6 +131,7 @@ impl From<ClientRecordV2> for ClientRecord {
             post_logout_redirect_uris: Vec::new(),
             jwt_access_token_alg: None,
             audience: Vec::new(),
+            claims_json: String::new(),
         }
     }
 }
@@ -279,18 +282,19 @@ mod tests {
             post_logout_redirect_uris: Vec::new(),
             jwt_access_token_alg: None,
             audience: Vec::new(),
+            claims_json: String::new(),
         }
     }
 
     /// A version 2 record (no OIDC settings) reads with the defaults: its
-    /// layout is version 3's without the four trailing fields (`None`, an empty
-    /// list, `None`, an empty list: one byte each).
+    /// layout is version 3's without the five trailing fields (`None`, an empty
+    /// list, `None`, an empty list, an empty string: one byte each).
     #[test]
     fn version_2_records_are_upgraded() {
         let current = client("c2", "u1");
         let v3 = codec::encode(&current).unwrap();
         let mut v2 = vec![2u8];
-        v2.extend_from_slice(&v3[1..v3.len() - 4]);
+        v2.extend_from_slice(&v3[1..v3.len() - 5]);
         assert_eq!(codec::decode::<ClientRecord>(&v2).unwrap(), current);
     }
 

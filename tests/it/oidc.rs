@@ -603,9 +603,14 @@ async fn jwt_access_tokens_validate_like_opaque_ones() {
             "access_token_format": "jwt",
             "access_token_signed_response_alg": "ES256",
             "audience": ["https://api.one.test", "https://api.two.test"],
+            "claims": {"tenant": "t-1", "roles": ["reader"]},
         }))
         .await;
     assert_eq!(created["access_token_format"], "jwt");
+    assert_eq!(
+        created["claims"],
+        json!({"tenant": "t-1", "roles": ["reader"]})
+    );
     assert_eq!(created["access_token_signed_response_alg"], "ES256");
     let client = OAuthClient::of(&created);
     let token = server
@@ -624,6 +629,8 @@ async fn jwt_access_tokens_validate_like_opaque_ones() {
         json!(["https://api.one.test", "https://api.two.test"])
     );
     assert_eq!(claims["scope"], "keys:read read");
+    assert_eq!(claims["tenant"], "t-1", "the client's custom claims");
+    assert_eq!(claims["roles"], json!(["reader"]));
     assert!(claims["jti"].is_string() && claims["sub"].is_string());
 
     // RFC 8707: one audience by name; anything else is invalid_target.

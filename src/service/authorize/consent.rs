@@ -117,6 +117,7 @@ pub async fn approve(
         let issued = access_token::mint(
             state,
             &to,
+            access_token::Carrying::Nothing,
             &req.client,
             user.id.as_str(),
             req.scopes.clone(),

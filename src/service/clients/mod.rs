@@ -59,6 +59,8 @@ pub struct NewClient {
     /// For `jwt`: `RS256` (default), `ES256` or `EdDSA`.
     pub access_token_signed_response_alg: Option<String>,
     pub audience: Vec<String>,
+    /// Custom claims (a JSON object) for its client_credentials JWTs.
+    pub claims: Option<serde_json::Value>,
 }
 
 /// A partial update; `None` leaves a field as it is.
@@ -77,6 +79,8 @@ pub struct ClientChange {
     pub access_token_format: Option<String>,
     pub access_token_signed_response_alg: Option<String>,
     pub audience: Option<Vec<String>>,
+    /// Replaces the custom claims as a whole.
+    pub claims: Option<serde_json::Value>,
 }
 
 pub async fn create(state: &AppState, caller: &Principal, new: NewClient) -> Result<IssuedClient> {
@@ -128,6 +132,7 @@ pub async fn create(state: &AppState, caller: &Principal, new: NewClient) -> Res
             None,
         )?,
         audience: new.audience,
+        claims_json: claims_json(new.claims.as_ref())?,
     };
     match state.store.clients().insert(&record).await {
         Err(crate::store::StoreError::Duplicate(_)) => {
@@ -255,6 +260,10 @@ pub async fn update(
     if let Some(a) = &change.audience {
         client::check_audience(a).map_err(|m| Error::invalid("audience", m))?;
     }
+    let new_claims = match &change.claims {
+        Some(c) => Some(claims_json(Some(c))?),
+        None => None,
+    };
     let access_alg = match (
         &change.access_token_format,
         &change.access_token_signed_response_alg,
@@ -299,6 +308,9 @@ pub async fn update(
         if let Some(a) = &change.audience {
             c.audience = a.clone();
         }
+        if let Some(claims) = &new_claims {
+            c.claims_json = claims.clone();
+        }
         if let Some(plain) = change.allow_plain_pkce {
             c.allow_plain_pkce = plain;
         }
@@ -339,6 +351,21 @@ fn chosen_id(chosen: &str) -> Result<ClientId> {
             "client_id",
             "use 3–128 letters, digits, '-', '.', '_' or '~' (RFC 3986 unreserved)",
         )),
+    }
+}
+
+/// The stored form of custom claims: checked JSON text, empty for none.
+fn claims_json(value: Option<&serde_json::Value>) -> Result<String> {
+    match value {
+        None => Ok(String::new()),
+        Some(v) => {
+            let map = crate::domain::claims::check(v).map_err(|m| Error::invalid("claims", m))?;
+            Ok(if map.is_empty() {
+                String::new()
+            } else {
+                serde_json::Value::Object(map).to_string()
+            })
+        }
     }
 }
 
@@ -420,6 +447,11 @@ pub fn from_record(r: ClientRecord) -> Result<Client> {
         allow_plain_pkce: r.allow_plain_pkce,
         post_logout_redirect_uris: r.post_logout_redirect_uris,
         audience: r.audience,
+        claims: match r.claims_json.as_str() {
+            "" => serde_json::Map::new(),
+            text => serde_json::from_str(text)
+                .map_err(|e| Error::Internal(format!("stored client claims do not parse: {e}")))?,
+        },
         jwt_access_alg: match r.jwt_access_token_alg.as_deref() {
             None => None,
             Some(a) => Some(Alg::parse(a).ok_or_else(|| {

@@ -56,6 +56,7 @@ pub async fn ensure_swagger_ui(state: &AppState) -> Result<()> {
         post_logout_redirect_uris: Vec::new(),
         jwt_access_token_alg: None,
         audience: Vec::new(),
+        claims_json: String::new(),
     };
     match state.store.clients().insert(&record).await {
         Ok(()) | Err(crate::store::StoreError::Duplicate(_)) => Ok(()),

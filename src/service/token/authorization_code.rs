@@ -96,6 +96,7 @@ pub(super) async fn redeem(
     let mut issued = access_token::mint(
         state,
         to,
+        access_token::Carrying::Nothing,
         client,
         user.id.as_str(),
         granted.intersect(&client.scopes),

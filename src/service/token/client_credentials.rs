@@ -33,7 +33,16 @@ pub(super) async fn issue(
             "the account that owns this client is disabled",
         ));
     }
-    access_token::mint(state, to, client, owner.id.as_str(), scopes, None).await
+    access_token::mint(
+        state,
+        to,
+        access_token::Carrying::ClientClaims,
+        client,
+        owner.id.as_str(),
+        scopes,
+        None,
+    )
+    .await
 }
 
 #[cfg(test)]

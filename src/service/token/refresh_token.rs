@@ -230,8 +230,16 @@ pub(super) async fn refresh(
         }
         Use::Unknown => return Err(bad()),
     }
-    let mut issued =
-        access_token::mint(state, to, client, user.id.as_str(), scopes, Some(family)).await?;
+    let mut issued = access_token::mint(
+        state,
+        to,
+        access_token::Carrying::Nothing,
+        client,
+        user.id.as_str(),
+        scopes,
+        Some(family),
+    )
+    .await?;
     issued.refresh_token = Some(Redacted::new(secret));
     // OIDC Core §12.2: a new id_token for the same sign-in, without a nonce.
     let subject = Subject {
