@@ -110,6 +110,11 @@ pub struct SeedClient {
     pub id_token_signed_response_alg: Option<String>,
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
+    /// `RS256`, `ES256` or `EdDSA`: JWT access tokens signed so; absent: opaque.
+    #[serde(default)]
+    pub jwt_access_token_alg: Option<String>,
+    #[serde(default)]
+    pub audience: Vec<String>,
     #[serde(default = "enabled")]
     pub enabled: bool,
 }
@@ -269,14 +274,22 @@ pub fn parse(text: &str) -> Result<Seed, String> {
         for s in c.scopes.iter().flatten() {
             scope::check_name(s).map_err(|m| err("scopes", m))?;
         }
-        if let Some(a) = &c.id_token_signed_response_alg {
-            if jwt::Alg::parse(a).is_none() {
-                return Err(err(
-                    "id_token_signed_response_alg",
-                    format!("{a:?}: use RS256, ES256 or EdDSA"),
-                ));
+        for (field, alg) in [
+            (
+                "id_token_signed_response_alg",
+                &c.id_token_signed_response_alg,
+            ),
+            ("jwt_access_token_alg", &c.jwt_access_token_alg),
+        ] {
+            if let Some(a) = alg {
+                if jwt::Alg::parse(a).is_none() {
+                    return Err(err(field, format!("{a:?}: use RS256, ES256 or EdDSA")));
+                }
             }
         }
+        client::check_post_logout_uris(&c.post_logout_redirect_uris)
+            .map_err(|m| err("post_logout_redirect_uris", m))?;
+        client::check_audience(&c.audience).map_err(|m| err("audience", m))?;
         seed.clients.push(c);
     }
     let mut secrets: Vec<String> = Vec::new();

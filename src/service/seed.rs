@@ -133,8 +133,8 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
             allow_plain_pkce: c.allow_plain_pkce,
             id_token_alg: c.id_token_signed_response_alg.clone(),
             post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
-            jwt_access_token_alg: None,
-            audience: Vec::new(),
+            jwt_access_token_alg: c.jwt_access_token_alg.clone(),
+            audience: c.audience.clone(),
             claims_json: String::new(),
         };
         let clients = state.store.clients();

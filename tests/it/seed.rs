@@ -203,3 +203,82 @@ async fn a_seeded_admin_password_wins() {
     let me: Value = ok.json().await.unwrap();
     assert_eq!(me["roles"], serde_json::json!(["admin"]));
 }
+
+/// A seeded client's OIDC settings take effect (JWT access tokens with its
+/// audience, its id_token algorithm), and a seeded signing key is the active
+/// key of its algorithm with its own kid.
+#[tokio::test]
+async fn seeded_oidc_settings_and_signing_keys() {
+    use base64::Engine as _;
+    let key = latchkey::service::signing_keys::generate(latchkey::domain::jwt::Alg::ES256).unwrap();
+    let der = key.to_pkcs8_der().unwrap();
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        lines.join("\n")
+    );
+    let text = format!(
+        r#"
+[[clients]]
+client_id = "seeded-rs"
+client_secret = "lk_cs_seeded-rs-secret-for-tests"
+name = "Seeded RS"
+type = "confidential"
+grant_types = ["client_credentials"]
+scopes = ["read"]
+jwt_access_token_alg = "ES256"
+audience = ["https://api.seeded.test"]
+
+[[signing_keys]]
+kid = "fixed-es256"
+alg = "ES256"
+private_key_pem = """{pem}"""
+"#
+    );
+    let server = TestServer::builder().config(seeded(&text)).start().await;
+    let resp = server
+        .post("/oauth/token")
+        .basic_auth("seeded-rs", Some("lk_cs_seeded-rs-secret-for-tests"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::OK);
+    let token: serde_json::Value = resp.json().await.unwrap();
+    let access = token["access_token"].as_str().unwrap();
+    let header: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(access.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["kid"], "fixed-es256", "the seeded key signs");
+    let keys: serde_json::Value = server
+        .as_admin(reqwest::Method::GET, "/api/v1/signing-keys")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let es: Vec<&serde_json::Value> = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["alg"] == "ES256" && k["active"] == true)
+        .collect();
+    assert_eq!(es.len(), 1);
+    assert_eq!(es[0]["kid"], "fixed-es256");
+    let bad = text.replace(
+        "alg = \"ES256\"\nprivate_key_pem",
+        "alg = \"RS256\"\nprivate_key_pem",
+    );
+    let err = latchkey::seed::parse(&bad).unwrap_err();
+    assert!(err.contains("[[signing_keys]] private_key_pem"), "{err}");
+    server.stop().await;
+}
