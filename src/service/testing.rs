@@ -18,6 +18,12 @@ use crate::store::{ClientRecord, CodeRecord, Location, Store, UserRecord, DEFAUL
 pub(crate) const START: Timestamp = Timestamp(1_800_000_000);
 pub(crate) const USER_ID: &str = "usr_0123456789abcdef01234567";
 pub(crate) const REDIRECT_URI: &str = "https://app.example/cb";
+/// The issuer the grant tests issue for.
+pub(crate) const TO: crate::service::access_token::Recipient<'static> =
+    crate::service::access_token::Recipient {
+        issuer: "http://issuer.test",
+        resource: None,
+    };
 
 pub(crate) struct Fixture {
     pub state: AppState,
@@ -69,11 +75,8 @@ impl Fixture {
             updated_at: START.0,
             skip_consent: false,
             allow_plain_pkce: false,
-            id_token_alg: None,
-            post_logout_redirect_uris: Vec::new(),
-            jwt_access_token_alg: None,
-            audience: Vec::new(),
-            claims_json: String::new(),
+            // No OIDC settings: RS256 id_tokens, opaque access tokens.
+            ..ClientRecord::default()
         };
         self.state
             .store

@@ -47,11 +47,7 @@ impl Record for ApiKeyRecord {
     fn decode_older(version: u8, body: &[u8]) -> Result<Self, codec::CodecError> {
         match version {
             1 => Ok(codec::decode_shape::<ApiKeyRecordV1>(Self::KIND, body)?.into()),
-            found => Err(codec::CodecError::Version {
-                kind: Self::KIND,
-                found,
-                expected: Self::VERSION,
-            }),
+            found => Err(codec::unreadable::<Self>(found)),
         }
     }
 }

@@ -17,7 +17,7 @@ use super::{transaction_error, StoreError};
 /// names): the store keeps strings, the domain parses them.
 pub type Names = Vec<String>;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientRecord {
     pub client_id: String,
     pub owner_id: String,
@@ -53,23 +53,6 @@ pub struct ClientRecord {
     pub claims_json: String,
 }
 
-impl Record for ClientRecord {
-    const VERSION: u8 = 3;
-    const KIND: &'static str = "client";
-
-    fn decode_older(version: u8, body: &[u8]) -> Result<Self, codec::CodecError> {
-        match version {
-            1 => Ok(codec::decode_shape::<ClientRecordV1>(Self::KIND, body)?.into()),
-            2 => Ok(codec::decode_shape::<ClientRecordV2>(Self::KIND, body)?.into()),
-            found => Err(codec::CodecError::Version {
-                kind: Self::KIND,
-                found,
-                expected: Self::VERSION,
-            }),
-        }
-    }
-}
-
 /// Version 1, before consent skipping and PKCE `plain` were settings.
 #[derive(Deserialize)]
 struct ClientRecordV1 {
@@ -95,6 +78,19 @@ struct ClientRecordV2 {
     v1: ClientRecordV1,
     skip_consent: bool,
     allow_plain_pkce: bool,
+}
+
+impl Record for ClientRecord {
+    const VERSION: u8 = 3;
+    const KIND: &'static str = "client";
+
+    fn decode_older(version: u8, body: &[u8]) -> Result<Self, codec::CodecError> {
+        match version {
+            1 => Ok(codec::decode_shape::<ClientRecordV1>(Self::KIND, body)?.into()),
+            2 => Ok(codec::decode_shape::<ClientRecordV2>(Self::KIND, body)?.into()),
+            found => Err(codec::unreadable::<Self>(found)),
+        }
+    }
 }
 
 impl From<ClientRecordV1> for ClientRecord {
@@ -278,11 +274,7 @@ mod tests {
             updated_at: 0,
             skip_consent: false,
             allow_plain_pkce: false,
-            id_token_alg: None,
-            post_logout_redirect_uris: Vec::new(),
-            jwt_access_token_alg: None,
-            audience: Vec::new(),
-            claims_json: String::new(),
+            ..ClientRecord::default()
         }
     }
 

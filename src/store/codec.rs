@@ -32,11 +32,16 @@ pub trait Record: Serialize + DeserializeOwned {
     /// Reads a value written under an older `version` (see [`decode_shape`]).
     /// By default only the current version is readable.
     fn decode_older(version: u8, _body: &[u8]) -> Result<Self, CodecError> {
-        Err(CodecError::Version {
-            kind: Self::KIND,
-            found: version,
-            expected: Self::VERSION,
-        })
+        Err(unreadable::<Self>(version))
+    }
+}
+
+/// The error for a stored version this build cannot read.
+pub fn unreadable<R: Record>(found: u8) -> CodecError {
+    CodecError::Version {
+        kind: R::KIND,
+        found,
+        expected: R::VERSION,
     }
 }
 

@@ -9,6 +9,7 @@
 
 mod lifecycle;
 mod rules;
+mod settings;
 mod swagger_ui;
 
 use crate::domain::access::Principal;
@@ -28,6 +29,7 @@ pub use swagger_ui::{ensure_swagger_ui, SWAGGER_UI_CLIENT_ID, SWAGGER_UI_REDIREC
 use rules::{
     carries_latchkey_scopes, client_scopes, manages_all, may_skip_consent, visible, Access,
 };
+use settings::{access_format, chosen_id, claims_json, id_token_alg};
 
 /// Most clients returned by one list call.
 pub const MAX_PAGE: usize = 1000;
@@ -66,6 +68,15 @@ pub struct NewClient {
 /// A partial update; `None` leaves a field as it is.
 #[derive(Default)]
 pub struct ClientChange {
+    // OpenID Connect and JWT settings.
+    pub id_token_signed_response_alg: Option<String>,
+    pub access_token_format: Option<String>,
+    pub access_token_signed_response_alg: Option<String>,
+    pub audience: Option<Vec<String>>,
+    /// Replaces the custom claims as a whole.
+    pub claims: Option<serde_json::Value>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    // OAuth settings.
     pub name: Option<String>,
     pub redirect_uris: Option<Vec<String>>,
     pub grant_types: Option<Vec<String>>,
@@ -74,13 +85,6 @@ pub struct ClientChange {
     pub access_token_ttl_seconds: Option<Option<i64>>,
     pub skip_consent: Option<bool>,
     pub allow_plain_pkce: Option<bool>,
-    pub id_token_signed_response_alg: Option<String>,
-    pub post_logout_redirect_uris: Option<Vec<String>>,
-    pub access_token_format: Option<String>,
-    pub access_token_signed_response_alg: Option<String>,
-    pub audience: Option<Vec<String>>,
-    /// Replaces the custom claims as a whole.
-    pub claims: Option<serde_json::Value>,
 }
 
 pub async fn create(state: &AppState, caller: &Principal, new: NewClient) -> Result<IssuedClient> {
@@ -334,89 +338,6 @@ pub(super) async fn apply(
             kind: "client",
             id: client_id.to_owned(),
         })
-}
-
-/// A client id chosen at registration: 3–128 RFC 3986 unreserved characters,
-/// not the built-in `swagger-ui`.
-fn chosen_id(chosen: &str) -> Result<ClientId> {
-    if chosen == SWAGGER_UI_CLIENT_ID {
-        return Err(Error::invalid(
-            "client_id",
-            "\"swagger-ui\" is the built-in Swagger UI client's id",
-        ));
-    }
-    match ClientId::parse(chosen) {
-        Some(id) if chosen.len() >= 3 => Ok(id),
-        _ => Err(Error::invalid(
-            "client_id",
-            "use 3–128 letters, digits, '-', '.', '_' or '~' (RFC 3986 unreserved)",
-        )),
-    }
-}
-
-/// The stored form of custom claims: checked JSON text, empty for none.
-fn claims_json(value: Option<&serde_json::Value>) -> Result<String> {
-    match value {
-        None => Ok(String::new()),
-        Some(v) => {
-            let map = crate::domain::claims::check(v).map_err(|m| Error::invalid("claims", m))?;
-            Ok(if map.is_empty() {
-                String::new()
-            } else {
-                serde_json::Value::Object(map).to_string()
-            })
-        }
-    }
-}
-
-/// The stored form of the access-token settings: `None` for opaque tokens,
-/// the algorithm for JWTs. `current` is the stored value an update starts from.
-fn access_format(
-    format: Option<&str>,
-    alg: Option<&str>,
-    current: Option<&str>,
-) -> Result<Option<String>> {
-    let jwt = match format {
-        None => current.is_some(),
-        Some("opaque") => false,
-        Some("jwt") => true,
-        Some(other) => {
-            return Err(Error::invalid(
-                "access_token_format",
-                format!("{other:?}: use opaque or jwt"),
-            ))
-        }
-    };
-    match (jwt, alg) {
-        (false, Some(_)) => Err(Error::invalid(
-            "access_token_signed_response_alg",
-            "only JWT access tokens are signed: set access_token_format to jwt",
-        )),
-        (false, None) => Ok(None),
-        (true, None) => Ok(Some(current.unwrap_or("RS256").to_owned())),
-        (true, Some(a)) => match Alg::parse(a) {
-            Some(alg) => Ok(Some(alg.as_str().to_owned())),
-            None => Err(Error::invalid(
-                "access_token_signed_response_alg",
-                format!("{a:?} is not offered: use RS256, ES256 or EdDSA"),
-            )),
-        },
-    }
-}
-
-/// The stored form of `id_token_signed_response_alg` (`None`: the default,
-/// RS256); anything but the three algorithms is refused.
-fn id_token_alg(requested: Option<&str>) -> Result<Option<String>> {
-    match requested {
-        None => Ok(None),
-        Some(a) => match Alg::parse(a) {
-            Some(alg) => Ok(Some(alg.as_str().to_owned())),
-            None => Err(Error::invalid(
-                "id_token_signed_response_alg",
-                format!("{a:?} is not offered: use RS256, ES256 or EdDSA"),
-            )),
-        },
-    }
 }
 
 pub(super) fn parse_grants(names: &[String]) -> Result<Vec<GrantType>> {

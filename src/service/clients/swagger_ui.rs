@@ -52,11 +52,8 @@ pub async fn ensure_swagger_ui(state: &AppState) -> Result<()> {
         updated_at: now,
         skip_consent: false,
         allow_plain_pkce: false,
-        id_token_alg: None,
-        post_logout_redirect_uris: Vec::new(),
-        jwt_access_token_alg: None,
-        audience: Vec::new(),
-        claims_json: String::new(),
+        // No OIDC settings: RS256 id_tokens, opaque access tokens.
+        ..ClientRecord::default()
     };
     match state.store.clients().insert(&record).await {
         Ok(()) | Err(crate::store::StoreError::Duplicate(_)) => Ok(()),

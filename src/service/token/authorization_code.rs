@@ -7,14 +7,14 @@ use crate::domain::pkce;
 use crate::domain::scope::ScopeSet;
 use crate::error::{Error, Result};
 use crate::secret::{fingerprint, Kind};
-use crate::service::access_token::{self, IssuedToken, Recipient};
+use crate::service::access_token::{IssuedToken, Recipient};
 use crate::service::id_token::{self, Subject};
 use crate::service::{live, revocation};
 use crate::state::AppState;
 use crate::store::Use;
 
-use super::invalid_grant;
 use super::refresh_token::{self, family_horizon, family_of};
+use super::{invalid_grant, user_token};
 
 /// What the token request presented with the code.
 pub(super) struct Presented<'a> {
@@ -93,16 +93,8 @@ pub(super) async fn redeem(
     let granted = ScopeSet::from_names(&rec.scopes);
     // Only what the client may still request (an admin may have taken a scope
     // away since the user consented).
-    let mut issued = access_token::mint(
-        state,
-        to,
-        access_token::Carrying::Nothing,
-        client,
-        user.id.as_str(),
-        granted.intersect(&client.scopes),
-        Some(family),
-    )
-    .await?;
+    let scopes = granted.intersect(&client.scopes);
+    let mut issued = user_token(state, to, client, user.id.as_str(), scopes, family).await?;
     if client.allows(GrantType::RefreshToken) {
         let origin = refresh_token::Origin {
             family: &rec.family,
@@ -125,13 +117,10 @@ pub(super) async fn redeem(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::service::access_token;
 
-    const TO: Recipient<'static> = Recipient {
-        issuer: "http://issuer.test",
-        resource: None,
-    };
     use crate::domain::oauth::OAuthErrorCode as Code;
-    use crate::service::testing::{oauth_code, Fixture, REDIRECT_URI};
+    use crate::service::testing::{oauth_code, Fixture, REDIRECT_URI, TO};
 
     const CODE_AND_REFRESH: &[GrantType] = &[GrantType::AuthorizationCode, GrantType::RefreshToken];
     async fn redeem_with(

@@ -49,12 +49,8 @@ pub(super) async fn issue(
 mod tests {
     use super::*;
 
-    const TO: Recipient<'static> = Recipient {
-        issuer: "http://issuer.test",
-        resource: None,
-    };
     use crate::domain::client::GrantType;
-    use crate::service::testing::{oauth_code, Fixture, USER_ID};
+    use crate::service::testing::{oauth_code, Fixture, TO, USER_ID};
 
     const CC: &[GrantType] = &[GrantType::ClientCredentials];
 

@@ -135,6 +135,21 @@ pub async fn token(
     }
 }
 
+/// The access token of a user's grant (a code or a refresh): the client's
+/// format, none of the client's own claims.
+async fn user_token(
+    state: &AppState,
+    to: &Recipient<'_>,
+    client: &crate::domain::client::Client,
+    user_id: &str,
+    scopes: ScopeSet,
+    family: [u8; 16],
+) -> Result<IssuedToken> {
+    let carrying = crate::service::access_token::Carrying::Nothing;
+    crate::service::access_token::mint(state, to, carrying, client, user_id, scopes, Some(family))
+        .await
+}
+
 fn invalid_grant(description: impl Into<String>) -> Error {
     Error::oauth(Code::InvalidGrant, description)
 }

@@ -14,13 +14,13 @@ use crate::domain::scope::ScopeSet;
 use crate::domain::user::User;
 use crate::error::{Error, Result};
 use crate::secret::{fingerprint, Kind, Redacted};
-use crate::service::access_token::{self, IssuedToken, Recipient};
+use crate::service::access_token::{IssuedToken, Recipient};
 use crate::service::id_token::{self, Subject};
 use crate::service::{live, revocation};
 use crate::state::AppState;
 use crate::store::{RefreshRecord, Use};
 
-use super::invalid_grant;
+use super::{invalid_grant, user_token};
 
 /// A refresh token that may be used now, as the rest of the server sees it.
 #[derive(Debug, Clone)]
@@ -230,16 +230,7 @@ pub(super) async fn refresh(
         }
         Use::Unknown => return Err(bad()),
     }
-    let mut issued = access_token::mint(
-        state,
-        to,
-        access_token::Carrying::Nothing,
-        client,
-        user.id.as_str(),
-        scopes,
-        Some(family),
-    )
-    .await?;
+    let mut issued = user_token(state, to, client, user.id.as_str(), scopes, family).await?;
     issued.refresh_token = Some(Redacted::new(secret));
     // OIDC Core §12.2: a new id_token for the same sign-in, without a nonce.
     let subject = Subject {
@@ -255,14 +246,11 @@ pub(super) async fn refresh(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::service::access_token;
 
-    const TO: Recipient<'static> = Recipient {
-        issuer: "http://issuer.test",
-        resource: None,
-    };
     use crate::domain::client::GrantType;
     use crate::domain::oauth::OAuthErrorCode as Code;
-    use crate::service::testing::{oauth_code, Fixture, USER_ID};
+    use crate::service::testing::{oauth_code, Fixture, TO, USER_ID};
 
     const REFRESH: &[GrantType] = &[GrantType::AuthorizationCode, GrantType::RefreshToken];
 

@@ -57,11 +57,7 @@ impl Record for CodeRecord {
                     used: v1.used,
                 })
             }
-            found => Err(codec::CodecError::Version {
-                kind: Self::KIND,
-                found,
-                expected: Self::VERSION,
-            }),
+            found => Err(codec::unreadable::<Self>(found)),
         }
     }
 }
@@ -123,11 +119,7 @@ impl Record for RefreshRecord {
                     rotated: v1.rotated,
                 })
             }
-            found => Err(codec::CodecError::Version {
-                kind: Self::KIND,
-                found,
-                expected: Self::VERSION,
-            }),
+            found => Err(codec::unreadable::<Self>(found)),
         }
     }
 }
