@@ -40,6 +40,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 mod errors;
+mod keys;
 
 use errors::{describe_toml_error, line_of};
 
@@ -322,41 +323,7 @@ pub fn parse(text: &str) -> Result<Seed, String> {
         }
         seed.api_keys.push(k);
     }
-    let mut kids: Vec<String> = Vec::new();
-    let mut algs: Vec<String> = Vec::new();
-    for k in file.signing_keys {
-        let at = line(k.span());
-        let k = k.into_inner();
-        let err = |field: &str, m: String| format!("line {at}: [[signing_keys]] {field}: {m}");
-        if k.kid.is_empty()
-            || k.kid.len() > 128
-            || !k
-                .kid
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
-        {
-            return Err(err(
-                "kid",
-                "use 1–128 letters, digits, '-', '.', '_' or '~'".into(),
-            ));
-        }
-        if kids.contains(&k.kid) {
-            return Err(err("kid", format!("{:?} is listed twice", k.kid)));
-        }
-        let alg = jwt::Alg::parse(&k.alg)
-            .ok_or_else(|| err("alg", format!("{:?}: use RS256, ES256 or EdDSA", k.alg)))?;
-        if algs.contains(&k.alg) {
-            return Err(err(
-                "alg",
-                format!("{} is listed twice: one active key per algorithm", k.alg),
-            ));
-        }
-        let key = jwt::PrivateKey::from_pkcs8_pem(alg, &k.private_key_pem)
-            .map_err(|m| err("private_key_pem", m))?;
-        kids.push(k.kid.clone());
-        algs.push(k.alg.clone());
-        seed.signing_keys.push(SigningKeySeed { kid: k.kid, key });
-    }
+    seed.signing_keys = keys::parse(text, file.signing_keys)?;
     Ok(seed)
 }
 
