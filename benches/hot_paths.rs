@@ -2,19 +2,29 @@
 //! password verification with the shipped argon2id parameters (what a Basic
 //! login costs when not cached), the verified-login cache lookup that replaces it,
 //! credential fingerprinting (blake3), access-token encoding and verification,
-//! and store reads and durable writes.
+//! store reads and durable writes, credential checks against the number of
+//! API keys stored (1 to 1,000,000), and paging through a user's 10,000 keys.
 //!
 //! Run: `cargo bench --bench hot_paths`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::sync::Arc;
+
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
+use latchkey::clock::SystemClock;
+use latchkey::config::Config;
+use latchkey::domain::scope::ScopeSet;
 use latchkey::domain::time::Timestamp;
 use latchkey::domain::token::{self, AccessClaims, TokenKey};
 use latchkey::password::{PasswordHasher, Workspace};
 use latchkey::secret::fingerprint;
 use latchkey::service::login_cache::LoginCache;
-use latchkey::store::{ApiKeyRecord, Location, Store, UserRecord, DEFAULT_CACHE_BYTES};
+use latchkey::service::{access_token, api_keys, live};
+use latchkey::state::AppState;
+use latchkey::store::{
+    ApiKeyRecord, ClientRecord, Location, Store, UserRecord, DEFAULT_CACHE_BYTES,
+};
 
 fn passwords(c: &mut Criterion) {
     let hasher = PasswordHasher::new().unwrap();
@@ -182,39 +192,87 @@ fn key_record(i: u32) -> (ApiKeyRecord, String) {
     (record, secret)
 }
 
-/// The storage side of API-key authentication (fingerprint, hash index, key
-/// record, owner record) with 1,000 and with 100,000 keys stored: the cost
-/// should not grow with the number of keys.
-fn api_key_lookup(c: &mut Criterion) {
+/// Stores `count` API keys of one owner (`usr_0…0`), 256 inserts at a time so
+/// that they share flushes (group commit): a million keys load in minutes.
+fn load_keys(rt: &tokio::runtime::Runtime, store: &Store, count: u32) {
+    rt.block_on(async {
+        store.users().insert(&record(0)).await.unwrap();
+        let mut next = 0u32;
+        while next < count {
+            let end = (next + 256).min(count);
+            let mut tasks = Vec::new();
+            for i in next..end {
+                let store = store.clone();
+                tasks.push(tokio::spawn(async move {
+                    store.api_keys().insert(&key_record(i).0).await.unwrap()
+                }));
+            }
+            for t in tasks {
+                t.await.unwrap();
+            }
+            next = end;
+        }
+    });
+}
+
+/// The cost of a credential check against the number of API keys stored (1 to
+/// 1,000,000): the storage side of an API-key login (fingerprint, hash index,
+/// key record, owner record: what a cache miss costs), the whole API-key check
+/// as a request makes it (`api_keys::authenticate`, cache hit), and the whole
+/// access-token check (`access_token::authenticate`: MAC, revocation list,
+/// cached client and user). None should grow with the number of keys.
+///
+/// `LATCHKEY_BENCH_KEY_COUNTS` (a comma list) picks the counts instead.
+fn checks_by_key_count(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
-    let mut group = c.benchmark_group("api_key_lookup");
-    for count in [1_000u32, 100_000] {
+    let counts: Vec<u32> = match std::env::var("LATCHKEY_BENCH_KEY_COUNTS") {
+        Ok(v) => v.split(',').filter_map(|c| c.trim().parse().ok()).collect(),
+        Err(_) => vec![1, 1_000, 100_000, 1_000_000],
+    };
+    let mut group = c.benchmark_group("checks_by_key_count");
+    for count in counts {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&Location::Dir(dir.path().into()), DEFAULT_CACHE_BYTES).unwrap();
-        rt.block_on(async {
-            store.users().insert(&record(0)).await.unwrap();
-            // Concurrent inserts share flushes, so loading 100k keys takes seconds.
-            for chunk in (0..count).collect::<Vec<_>>().chunks(256) {
-                let mut tasks = Vec::new();
-                for &i in chunk {
-                    let store = store.clone();
-                    tasks.push(tokio::spawn(async move {
-                        store.api_keys().insert(&key_record(i).0).await.unwrap()
-                    }));
-                }
-                for t in tasks {
-                    t.await.unwrap();
-                }
-            }
-        });
-        let secrets: Vec<String> = (0..1000)
-            .map(|i| key_record(i * (count / 1000)).1)
+        load_keys(&rt, &store, count);
+        let state = AppState::new(store.clone(), Arc::new(SystemClock), Config::default()).unwrap();
+        let client = ClientRecord {
+            client_id: "bench-client".into(),
+            owner_id: format!("usr_{:024x}", 0),
+            name: "bench".into(),
+            client_type: "confidential".into(),
+            redirect_uris: vec![],
+            grant_types: vec!["client_credentials".into()],
+            scopes: vec!["read".into()],
+            access_token_ttl_seconds: None,
+            enabled: true,
+            secret_hash: Some(fingerprint("lk_cs_x").to_vec()),
+            token_epoch: 1,
+            created_at: 1,
+            updated_at: 1,
+            skip_consent: false,
+            allow_plain_pkce: false,
+            ..ClientRecord::default()
+        };
+        rt.block_on(store.clients().insert(&client)).unwrap();
+        let client = live::client(&state, "bench-client").unwrap().unwrap();
+        let token = access_token::issue(
+            &state,
+            &client,
+            &format!("usr_{:024x}", 0),
+            ScopeSet::from_names(["read"]),
+            None,
+        )
+        .unwrap();
+        // Secrets spread over the whole key space.
+        let step = (count / 1000).max(1);
+        let secrets: Vec<String> = (0..count.min(1000))
+            .map(|i| key_record(i * step).1)
             .collect();
         let mut n = 0usize;
-        group.bench_function(format!("{count}_keys"), |b| {
+        group.bench_function(format!("api_key_store_lookup/{count}_keys"), |b| {
             b.iter(|| {
                 n = (n + 1) % secrets.len();
                 let key = store
@@ -225,7 +283,51 @@ fn api_key_lookup(c: &mut Criterion) {
                 store.users().get(&key.owner_id).unwrap().unwrap()
             })
         });
+        let hot = secrets[0].clone();
+        group.bench_function(format!("api_key_authenticate/{count}_keys"), |b| {
+            b.iter(|| {
+                rt.block_on(api_keys::authenticate(&state, black_box(&hot)))
+                    .unwrap()
+            })
+        });
+        group.bench_function(format!("access_token_authenticate/{count}_keys"), |b| {
+            b.iter(|| access_token::authenticate(&state, black_box(token.token.expose())).unwrap())
+        });
     }
+    group.finish();
+}
+
+/// A user with 10,000 keys lists them 100 at a time: the first page and a page
+/// from the middle cost the same, and neither reads the other keys (the owner
+/// index is a range scan that stops after a page).
+fn key_pages(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&Location::Dir(dir.path().into()), DEFAULT_CACHE_BYTES).unwrap();
+    load_keys(&rt, &store, 10_000);
+    let middle = format!("key_{:024x}", 5_000);
+    let mut group = c.benchmark_group("list_keys_10k_owned");
+    group.bench_function("first_page_of_100", |b| {
+        b.iter(|| {
+            let page = store
+                .api_keys()
+                .list_by_owner(&format!("usr_{:024x}", 0), None, 101)
+                .unwrap();
+            assert_eq!(page.len(), 101);
+        })
+    });
+    group.bench_function("page_of_100_after_5000", |b| {
+        b.iter(|| {
+            let page = store
+                .api_keys()
+                .list_by_owner(&format!("usr_{:024x}", 0), Some(&middle), 101)
+                .unwrap();
+            assert_eq!(page.len(), 101);
+        })
+    });
     group.finish();
 }
 
@@ -235,6 +337,7 @@ criterion_group!(
     credentials,
     access_tokens,
     store,
-    api_key_lookup
+    checks_by_key_count,
+    key_pages
 );
 criterion_main!(benches);

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Load script: start-up time, memory and throughput of a release latchkey.
 
-Starts `target/release/latchkey serve` on a fresh temporary data dir on
-loopback, and reports:
+Starts `target/release/latchkey serve` (or $LATCHKEY_BIN) on a fresh temporary
+data dir on loopback, and reports:
   * start-up: process spawn to the first 200 on /health, and to the first 200 on /ready
   * idle RSS after start-up
   * wrk req/s and p50/p99 latency for GET /health and Basic-auth GET /api/v1/users/me,
@@ -12,8 +12,17 @@ loopback, and reports:
   * the same for API-key (Bearer) GET /api/v1/users/me, with `--keys N` keys stored
   * client_credentials issuance: POST /oauth/token, form body, client_secret_basic
   * access-token (Bearer lk_at_) GET /api/v1/users/me
+  * restart: stop, start again on the same data dir, time to the first 200 on /ready
 
-Usage: python3 scripts/load.py [--duration 10] [--connections 32] [--threads 2] [--keys 100000]
+Regression guard: the same run measures the bare poem server of the peers benchmark
+(`../shared/bench/peers/baseline`: a form-parsing token endpoint and a plain GET, the
+ceiling of our own stack; built into /tmp/peers-baseline when missing, or given by
+$BASELINE_BIN) and prints latchkey's ratios to it, with the targets of
+`../shared/bench/peers/ratios.py`. As there, the server runs pinned to CPU 0 and wrk
+(one thread) to CPU 1, unless --no-pin.
+
+Usage: python3 scripts/load.py [--duration 10] [--connections 32] [--threads 1] [--keys 100000]
+                               [--no-pin] [--no-baseline]
 Needs wrk (Debian package `wrk`) and a release build (`cargo build --release`).
 Only 127.0.0.1 is ever contacted; every wait is bounded.
 """
@@ -33,8 +42,19 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "latchkey")
+BIN = os.environ.get("LATCHKEY_BIN") or os.path.join(ROOT, "target", "release", "latchkey")
 ADMIN_PASSWORD = "load-test-admin-password"
+PEERS = os.path.join(os.path.dirname(ROOT), "shared", "bench", "peers")
+BASELINE_BIN = os.environ.get("BASELINE_BIN") or "/tmp/peers-baseline/target/release/peers-baseline"
+# The bare server's fixed client (see the baseline's main.rs).
+BASELINE_FORM = "grant_type=client_credentials&client_id=bench-client&client_secret=bench-secret-0123456789abcdef"
+# Targets of the performance work (as ../shared/bench/peers/ratios.py).
+TARGETS = [("client_credentials token / bare token", "token", 0.75),
+           ("GET /health / bare GET", "health", 0.90),
+           ("API-key /users/me / bare GET", "api_key", 0.70),
+           ("access-token /users/me / bare GET", "access_token", 0.70)]
+SERVER_CPU, LOAD_CPU = 0, 1
+PIN = True
 
 
 def free_port():
@@ -71,10 +91,17 @@ def rss_kib(pid):
     return -1
 
 
+def pin_server():
+    if PIN:
+        os.sched_setaffinity(0, {SERVER_CPU})
+
+
 def run_wrk(port, path, duration, connections, threads, auth=None, expect_errors=False,
             form=None):
     cmd = ["wrk", "--latency", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
            "--timeout", "5s"]
+    if PIN:
+        cmd = ["taskset", "-c", str(LOAD_CPU)] + cmd
     if auth:
         cmd += ["-H", f"Authorization: {auth}"]
     script = None
@@ -98,6 +125,43 @@ def run_wrk(port, path, duration, connections, threads, auth=None, expect_errors
     if non2xx and not expect_errors:
         sys.exit(f"{path}: {non2xx.group(1)} non-2xx responses\n{out}")
     return rps, lat.get("50", "?"), lat.get("99", "?")
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def measure_baseline(args):
+    """The bare poem server's token and GET throughput, start-up and idle RSS."""
+    if not os.path.exists(BASELINE_BIN):
+        manifest = os.path.join(PEERS, "baseline", "Cargo.toml")
+        if not os.path.exists(manifest):
+            print(f"no bare baseline ({BASELINE_BIN} missing, no {manifest}): ratios skipped")
+            return None
+        print("building the bare poem baseline (once)...", file=sys.stderr)
+        subprocess.run(["cargo", "build", "--quiet", "--release", "--manifest-path", manifest,
+                        "--target-dir", "/tmp/peers-baseline/target"], check=True, timeout=1800)
+    port = free_port()
+    env = dict(os.environ, PORT=str(port), STORE="none")
+    started = time.monotonic()
+    proc = subprocess.Popen([BASELINE_BIN], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=env, preexec_fn=pin_server)
+    try:
+        t = wait_for(port, "/hello", started)
+        time.sleep(0.5)
+        idle = rss_kib(proc.pid)
+        token = run_wrk(port, "/token", args.duration, args.connections, args.threads,
+                        form=BASELINE_FORM)[0]
+        get = run_wrk(port, "/hello", args.duration, args.connections, args.threads)[0]
+    finally:
+        stop(proc)
+    return {"token": token, "get": get, "startup_ms": t * 1000, "idle_mib": idle / 1024}
 
 
 def create_keys(port, basic, count, workers=16):
@@ -150,22 +214,26 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--connections", type=int, default=32)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--keys", type=int, default=1, help="API keys stored before the load (at least 1)")
+    ap.add_argument("--no-pin", action="store_true", help="do not pin the server and wrk to a CPU each")
+    ap.add_argument("--no-baseline", action="store_true", help="skip the bare poem server")
     args = ap.parse_args()
+    global PIN
+    PIN = not args.no_pin and (os.cpu_count() or 1) >= 2
     if not os.path.exists(BIN):
         sys.exit("build first: cargo build --release")
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install wrk")
+    bare = None if args.no_baseline else measure_baseline(args)
 
     data = tempfile.mkdtemp(prefix="latchkey-load-")
     port = free_port()
     env = dict(os.environ, LATCHKEY_LOG="warn")
     started = time.monotonic()
-    proc = subprocess.Popen(
-        [BIN, "serve", "--bind", f"127.0.0.1:{port}", "--data-dir", data,
-         "--admin-password", ADMIN_PASSWORD],
-        stdout=subprocess.DEVNULL, env=env)
+    cmd = [BIN, "serve", "--bind", f"127.0.0.1:{port}", "--data-dir", data,
+           "--admin-password", ADMIN_PASSWORD]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=env, preexec_fn=pin_server)
     try:
         t_health = wait_for(port, "/health", started)
         t_ready = wait_for(port, "/ready", started)
@@ -190,10 +258,16 @@ def main():
             f"{client['client_id']}:{client['client_secret']}".encode()).decode()
         form = "grant_type=client_credentials&scope=read"
         token = post_json(port, "/oauth/token", client_basic, form=form)["access_token"]
+        # The bare server's request shape: client_secret_post, no scope parameter.
+        post_form = (f"grant_type=client_credentials&client_id={client['client_id']}"
+                     f"&client_secret={client['client_secret']}")
         rows += [
             ("POST /oauth/token (client_credentials)",) + run_wrk(
                 port, "/oauth/token", args.duration, args.connections, args.threads,
                 client_basic, form=form),
+            ("POST /oauth/token (client_secret_post)",) + run_wrk(
+                port, "/oauth/token", args.duration, args.connections, args.threads,
+                form=post_form),
             ("GET /api/v1/users/me (access token)",) + run_wrk(
                 port, "/api/v1/users/me", args.duration, args.connections, args.threads,
                 f"Bearer {token}"),
@@ -207,26 +281,42 @@ def main():
             port, "/api/v1/users/me", args.duration, args.connections, args.threads, wrong,
             expect_errors=True))
         after_flood = rss_kib(proc.pid)
+        stop(proc)
+        # Restart on the existing store.
+        started = time.monotonic()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=env, preexec_fn=pin_server)
+        t_restart = wait_for(port, "/ready", started)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         shutil.rmtree(data, ignore_errors=True)
 
     print(f"start-up to first 200 on /health: {t_health * 1000:.1f} ms (empty store)")
     print(f"start-up to first 200 on /ready:  {t_ready * 1000:.1f} ms (bootstrap admin hashed and flushed)")
+    print(f"restart to first 200 on /ready:   {t_restart * 1000:.1f} ms (existing store, {max(1, args.keys)} keys)")
     print(f"idle RSS: {idle / 1024:.1f} MiB; after the load above: {after / 1024:.1f} MiB; "
           f"after the wrong-password flood: {after_flood / 1024:.1f} MiB")
     print(f"API keys stored: {max(1, args.keys)} (created over HTTP in {t_keys:.1f} s)")
-    print(f"wrk: {args.threads} threads, {args.connections} connections, {args.duration} s per endpoint")
+    print(f"wrk: {args.threads} threads, {args.connections} connections, {args.duration} s per endpoint"
+          + (f"; server pinned to CPU {SERVER_CPU}, wrk to CPU {LOAD_CPU}" if PIN else ""))
     print(f"{'endpoint':40} {'req/s':>10} {'p50':>10} {'p99':>10}")
     for name, rps, p50, p99 in rows:
         print(f"{name:40} {rps:10.0f} {p50:>10} {p99:>10}")
     health_rps = rows[0][1]
-    for name, rps, _, _ in rows[1:5]:
+    for name, rps, _, _ in rows[1:6]:
         print(f"{name}: {100 * rps / health_rps:.0f} % of /health")
+    if bare:
+        by = {name: rps for name, rps, _, _ in rows}
+        mine = {"token": by["POST /oauth/token (client_secret_post)"],
+                "health": by["GET /health"],
+                "api_key": by["GET /api/v1/users/me (API key)"],
+                "access_token": by["GET /api/v1/users/me (access token)"]}
+        print(f"bare poem (same run): POST /token {bare['token']:.0f} req/s, GET /hello {bare['get']:.0f} req/s, "
+              f"start {bare['startup_ms']:.1f} ms, idle {bare['idle_mib']:.1f} MiB")
+        for label, key, target in TARGETS:
+            base = bare["token"] if key == "token" else bare["get"]
+            ratio = mine[key] / base
+            print(f"  {'ok  ' if ratio >= target else 'MISS'} {label}: {100 * ratio:.1f} % "
+                  f"(target >= {100 * target:.0f} %)")
 
 
 if __name__ == "__main__":

@@ -8,10 +8,13 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use poem::endpoint::make_sync;
+use poem::http::header::{CONTENT_DISPOSITION, TRANSFER_ENCODING};
+use poem::http::HeaderValue;
 use poem::http::StatusCode;
 use poem::web::headers::{ContentLength, HeaderMapExt};
-use poem::web::Html;
-use poem::{get, post, Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
+use poem::{
+    get, post, Body, Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Request, Response, Route,
+};
 use tokio::io::{AsyncRead, ReadBuf};
 
 use crate::api::error::{json_errors, ApiError, Readiness};
@@ -22,19 +25,31 @@ use crate::state::AppState;
 /// Builds the whole HTTP application for one server.
 pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
     let api = api::api_service();
-    let page = api::docs::swagger_page(api.swagger_ui_html());
     // Swagger UI with sign-in preset (client `swagger-ui`, PKCE) and the page
-    // its sign-in window returns to.
+    // its sign-in window returns to. The page and the specs are made on first
+    // request and served from one static copy (see `api::docs`).
     let docs = Route::new()
-        .at("/", make_sync(move |_| Html(page.clone())))
+        .at(
+            "/",
+            make_sync(|_| {
+                static_body("text/html; charset=utf-8", api::docs::swagger_page_static())
+            }),
+        )
         .at(
             "/oauth-receiver.html",
-            make_sync(|_| Html(api::docs::OAUTH_RECEIVER)),
+            make_sync(|_| static_body("text/html; charset=utf-8", api::docs::OAUTH_RECEIVER)),
         );
-    let spec_json = api.spec_endpoint();
-    let spec_yaml = api.spec_endpoint_yaml();
+    let spec_json = make_sync(|_| static_body("application/json", api::docs::spec_json_static()));
+    let spec_yaml = make_sync(|_| {
+        let mut r = static_body("application/x-yaml", api::docs::spec_yaml_static());
+        r.headers_mut().insert(
+            CONTENT_DISPOSITION,
+            HeaderValue::from_static("inline; filename=\"spec.yaml\""),
+        );
+        r
+    });
     let limit = state.config.body_limit;
-    Route::new()
+    let others = Route::new()
         .nest("/docs", docs)
         .at("/openapi.json", spec_json)
         .at("/openapi.yaml", spec_yaml)
@@ -46,35 +61,90 @@ pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
         .at(
             "/oauth/logout",
             get(pages::logout::logout).post(pages::logout::logout_post),
-        )
-        .nest("/", api)
-        .around(move |ep, req| async move { limit_body(&ep, req, limit).await })
-        .around(|ep, req| async move { ready_gate(&ep, req).await })
-        .data(state)
-        .catch_all_error(json_errors)
+        );
+    Stack {
+        others,
+        api: api.into_endpoint(),
+        state,
+        limit,
+    }
+    .catch_all_error(json_errors)
+}
+
+/// The paths [`build`] routes to `others` rather than to the API; everything
+/// else is the API's (it answers 404 for what it does not know).
+fn is_other(path: &str) -> bool {
+    matches!(
+        path,
+        "/docs"
+            | "/openapi.json"
+            | "/openapi.yaml"
+            | "/oauth/authorize"
+            | "/oauth/authorization"
+            | "/oauth/authorize/login"
+            | "/oauth/authorize/consent"
+            | "/oauth/logout"
+    ) || path.starts_with("/docs/")
+}
+
+/// The middleware of every request, in one layer: the state as request data,
+/// the readiness gate, the body limit, then the API or the other routes.
+///
+/// Written out rather than as poem's `.data().around().around()` and a
+/// `Route` that nests the API at `/`: each of those layers wraps the request's
+/// future in another (moved and polled through), and the nest at `/` rebuilds
+/// the request's URI (a parse and an allocation) to strip an empty prefix.
+/// The behaviour is theirs: the same data, the same checks in the same order,
+/// the same routes.
+struct Stack<O, A> {
+    others: O,
+    api: A,
+    state: AppState,
+    limit: usize,
+}
+
+impl<O: Endpoint, A: Endpoint> Endpoint for Stack<O, A> {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> poem::Result<Response> {
+        req.extensions_mut().insert(self.state.clone());
+        if let Some(refused) = ready_gate(&self.state, req.uri().path()) {
+            return Ok(refused);
+        }
+        if is_other(req.uri().path()) {
+            limit_body(&self.others, req, self.limit).await
+        } else {
+            limit_body(&self.api, req, self.limit).await
+        }
+    }
+}
+
+/// A 200 with a body that is not copied (the headers poem-openapi's own spec
+/// and Swagger UI endpoints send).
+fn static_body(content_type: &'static str, body: &'static str) -> Response {
+    Response::builder().content_type(content_type).body(body)
 }
 
 /// The readiness gate: until start-up has finished (the bootstrap admin and the
 /// scope catalog exist), every operation of the API and every page answers 503
 /// — JSON `not_ready` for the API and the protocol endpoints, an HTML page for
 /// the browser's pages. `/health`, `/ready`, the spec and Swagger UI stay up.
-async fn ready_gate<E: Endpoint>(ep: &E, req: Request) -> poem::Result<Response> {
-    let ready = req.data::<AppState>().is_some_and(AppState::is_ready);
-    let path = req.uri().path();
-    if !ready && is_gated(path) {
-        return Ok(if is_page(path) {
-            pages::layout::error_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "latchkey is starting; try again in a moment.",
-            )
-        } else {
-            ApiError::<Readiness>::from(Error::Unavailable(
-                "start-up has not finished; retry in a moment".into(),
-            ))
-            .into_response()
-        });
+/// `None`: let the request through.
+fn ready_gate(state: &AppState, path: &str) -> Option<Response> {
+    if state.is_ready() || !is_gated(path) {
+        return None;
     }
-    ep.call(req).await.map(IntoResponse::into_response)
+    Some(if is_page(path) {
+        pages::layout::error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "latchkey is starting; try again in a moment.",
+        )
+    } else {
+        ApiError::<Readiness>::from(Error::Unavailable(
+            "start-up has not finished; retry in a moment".into(),
+        ))
+        .into_response()
+    })
 }
 
 /// The paths behind the readiness gate: the management API and everything
@@ -95,14 +165,26 @@ fn is_page(path: &str) -> bool {
 
 /// Refuses bodies over `limit` with 413: at once when `Content-Length` says so,
 /// and for chunked bodies as soon as the reader has seen one byte too many.
+///
+/// A body whose length is declared (and within the limit) or that is empty
+/// needs no counting reader: hyper delivers exactly `Content-Length` bytes
+/// (HTTP/1.1 frames the message by it, h2 fails a stream whose data exceeds
+/// it), so the wrapper (three allocations and a copy through a 4 KiB buffer
+/// per request) is kept for chunked bodies, whose length nobody declared.
 async fn limit_body<E: Endpoint>(ep: &E, mut req: Request, limit: usize) -> poem::Result<Response> {
-    if let Some(ContentLength(n)) = req.headers().typed_get::<ContentLength>() {
+    let declared = req.headers().typed_get::<ContentLength>();
+    if let Some(ContentLength(n)) = declared {
         if n > limit as u64 {
             return Err(too_large(limit));
         }
     }
-    let exceeded = Arc::new(AtomicBool::new(false));
+    let chunked = req.headers().contains_key(TRANSFER_ENCODING);
     let body = req.take_body();
+    if body.is_empty() || (declared.is_some() && !chunked) {
+        req.set_body(body);
+        return ep.call(req).await.map(IntoResponse::into_response);
+    }
+    let exceeded = Arc::new(AtomicBool::new(false));
     req.set_body(Body::from_async_read(Limited {
         inner: Box::pin(body.into_async_read()),
         remaining: limit,

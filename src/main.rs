@@ -8,7 +8,7 @@ use latchkey::cli::{Cli, Command, LogFormat, ServeArgs};
 use latchkey::clock::SystemClock;
 use latchkey::config::Config;
 use latchkey::secret::Redacted;
-use latchkey::service::bootstrap::{Bootstrap, ADMIN_USERNAME};
+use latchkey::service::bootstrap::{self, Bootstrap, ADMIN_USERNAME};
 use latchkey::store::{Location, Store, DEFAULT_CACHE_BYTES};
 use tracing_subscriber::EnvFilter;
 
@@ -54,35 +54,39 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         Some(path) => Some(Arc::new(latchkey::seed::load(path)?)),
         None => None,
     };
+    let location = if args.ephemeral {
+        Location::Ephemeral
+    } else {
+        Location::Dir(args.data_dir.clone())
+    };
+    let config = Config {
+        public_url: args.public_url.clone(),
+        basic_auth: !args.no_basic_auth,
+        admin_password: args.admin_password.clone().map(Redacted::new),
+        access_token_ttl: args.access_token_ttl,
+        refresh_token_ttl: args.refresh_token_ttl,
+        seed,
+        ..Config::default()
+    };
+    // A first start hashes the bootstrap admin's password: begin now, so the
+    // hash runs while the store is created and the server is built.
+    let prepared = location.is_new().then(|| bootstrap::prepare(&config));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     runtime.block_on(async move {
-        let location = if args.ephemeral {
-            Location::Ephemeral
-        } else {
-            Location::Dir(args.data_dir.clone())
-        };
         let store = Store::open(&location, DEFAULT_CACHE_BYTES).map_err(|e| e.to_string())?;
         let listener = tokio::net::TcpListener::bind(args.bind)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
-        let config = Config {
-            public_url: args.public_url.clone(),
-            basic_auth: !args.no_basic_auth,
-            admin_password: args.admin_password.clone().map(Redacted::new),
-            access_token_ttl: args.access_token_ttl,
-            refresh_token_ttl: args.refresh_token_ttl,
-            seed,
-            ..Config::default()
-        };
-        let launched = latchkey::startup::launch(
+        let launched = latchkey::startup::launch_prepared(
             listener,
             store,
             Arc::new(SystemClock),
             config,
             latchkey::server::shutdown_signal(),
+            prepared,
         )
         .await
         .map_err(|e| e.to_string())?;

@@ -39,6 +39,19 @@ pub async fn launch(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<Launched, StartError> {
+    launch_prepared(listener, store, clock, config, shutdown, None).await
+}
+
+/// [`launch`], with the bootstrap admin's password hashed ahead
+/// ([`bootstrap::prepare`], started before the store was opened).
+pub async fn launch_prepared(
+    listener: tokio::net::TcpListener,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    prepared: Option<bootstrap::Prepared>,
+) -> Result<Launched, StartError> {
     let addr = listener.local_addr()?;
     let state = AppState::new(store, clock, config)?;
     let (abort_tx, abort_rx) = oneshot::channel::<()>();
@@ -50,7 +63,7 @@ pub async fn launch(
         }
     };
     let server = tokio::spawn(crate::server::run(listener, state.clone(), stop));
-    match bootstrap::ensure_admin(&state).await {
+    match bootstrap::ensure_admin_prepared(&state, prepared).await {
         Ok(outcome) => {
             state.mark_ready();
             drop(abort_tx);

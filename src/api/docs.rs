@@ -2,6 +2,8 @@
 //! `initOAuth({clientId: "swagger-ui", usePkceWithAuthorizationCodeGrant: true})`,
 //! so Authorize → oauth2 (authorizationCode) needs no typing but a login.
 
+use std::sync::OnceLock;
+
 /// Where poem-openapi's template ends the `SwaggerUIBundle({...})` call.
 const BUNDLE_CALL_END: &str = "deepLinking: true,\n    })";
 /// Where it starts; the template derives the receiver URL from the page's
@@ -58,6 +60,29 @@ pub const OAUTH_RECEIVER: &str = r#"<!doctype html>
 })();
 </script></body></html>
 "#;
+
+/// The Swagger UI page with the sign-in preset, made on the first request for
+/// it and kept for the process. The page (1.5 MB: Swagger UI's script and style
+/// with the spec inlined) and the spec are functions of this build alone (the
+/// API's types), the same for every server in the process, so one static copy
+/// serves them all: start-up does not build them, an idle server that nobody
+/// opened the docs of does not hold them, and a request copies no byte of them.
+pub fn swagger_page_static() -> &'static str {
+    static PAGE: OnceLock<String> = OnceLock::new();
+    PAGE.get_or_init(|| swagger_page(crate::api::api_service().swagger_ui_html()))
+}
+
+/// `/openapi.json`, made on first request (see [`swagger_page_static`]).
+pub fn spec_json_static() -> &'static str {
+    static SPEC: OnceLock<String> = OnceLock::new();
+    SPEC.get_or_init(|| crate::api::api_service().spec())
+}
+
+/// `/openapi.yaml`, made on first request (see [`swagger_page_static`]).
+pub fn spec_yaml_static() -> &'static str {
+    static SPEC: OnceLock<String> = OnceLock::new();
+    SPEC.get_or_init(|| crate::api::api_service().spec_yaml())
+}
 
 /// The Swagger UI page with the sign-in preset. Should poem-openapi's template
 /// change shape, the page is served as it is (sign-in then needs the client id

@@ -6,6 +6,7 @@
 //! scopes. Basic auth is not narrowed: the roles alone decide.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use super::user::{Role, Roles, User};
 
@@ -86,7 +87,8 @@ impl AuthMethod {
 /// the scopes the credential is narrowed to (`None`: not narrowed).
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub user: User,
+    /// Shared with the authentication cache: a request does not copy its user.
+    pub user: Arc<User>,
     pub method: AuthMethod,
     pub credential_scopes: Option<BTreeSet<String>>,
 }
@@ -143,7 +145,7 @@ mod tests {
 
     fn principal(roles: &[Role], scopes: Option<&[&str]>) -> Principal {
         Principal {
-            user: User {
+            user: Arc::new(User {
                 id: UserId::from_random([1; 12]),
                 username: Username::parse("u").unwrap(),
                 email: None,
@@ -153,7 +155,7 @@ mod tests {
                 disabled: false,
                 created_at: Timestamp(0),
                 updated_at: Timestamp(0),
-            },
+            }),
             method: AuthMethod::Basic,
             credential_scopes: scopes.map(|s| s.iter().map(|x| x.to_string()).collect()),
         }

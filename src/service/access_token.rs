@@ -237,7 +237,7 @@ pub fn authenticate(state: &AppState, presented: &str) -> Result<Principal> {
         check(state, presented)?.ok_or(Error::Unauthenticated(AuthFailure::InvalidToken))?;
     Ok(Principal {
         credential_scopes: Some(active.claims.scopes.iter().map(str::to_owned).collect()),
-        user: Arc::unwrap_or_clone(active.user),
+        user: active.user,
         method: AuthMethod::AccessToken {
             client_id: active.claims.client_id,
         },

@@ -2,6 +2,7 @@
 //! key's scopes; shown once; disabled, enabled, rolled and deleted.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use crate::domain::access::{AuthMethod, Permission, Principal};
 use crate::domain::api_key::{self, ApiKeyId, KeyState};
@@ -9,6 +10,7 @@ use crate::domain::time::Timestamp;
 use crate::domain::user::User;
 use crate::error::{AuthFailure, Error, Result};
 use crate::secret::{constant_time_eq, fingerprint, random_bytes, Kind, Redacted};
+use crate::service::auth_cache::Entry;
 use crate::service::{scopes, users};
 use crate::state::AppState;
 use crate::store::ApiKeyRecord;
@@ -266,17 +268,18 @@ pub async fn roll(
 
 /// `Authorization: Bearer lk_key_…`: the owner, narrowed to the key's scopes.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal> {
-    let (record, owner) = check(state, token)
+    let entry = check_cached(state, token)
         .await?
         .ok_or(Error::Unauthenticated(AuthFailure::InvalidToken))?;
-    state.usage.record(&record.id, state.clock.now());
+    entry.usage.record(state.clock.now());
+    let record = &entry.key;
     Ok(Principal {
-        user: owner,
+        user: entry.owner.clone(),
         method: AuthMethod::ApiKey {
-            id: record.id,
-            name: record.name,
+            id: record.id.clone(),
+            name: record.name.clone(),
         },
-        credential_scopes: Some(record.scopes.into_iter().collect()),
+        credential_scopes: Some(record.scopes.iter().cloned().collect()),
     })
 }
 
@@ -284,12 +287,20 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal> {
 /// not expired, not rolled away past its grace, owner enabled); `None` if not.
 /// Records no usage (introspection uses it too).
 pub async fn check(state: &AppState, token: &str) -> Result<Option<(ApiKeyRecord, User)>> {
+    Ok(check_cached(state, token)
+        .await?
+        .map(|e| (e.key.clone(), User::clone(&e.owner))))
+}
+
+/// [`check`], answering with the authentication cache's entry (no copy of the
+/// records on a hit: one hash, one map lookup).
+async fn check_cached(state: &AppState, token: &str) -> Result<Option<Arc<Entry>>> {
     if !Kind::ApiKey.is_well_formed(token) {
         return Ok(None);
     }
     let hash = fingerprint(token);
-    let (record, owner) = match state.auth_cache.get(&hash) {
-        Some(hit) => (hit.key, hit.owner),
+    let entry = match state.auth_cache.get(&hash) {
+        Some(hit) => hit,
         None => {
             let generation = state.auth_cache.generation();
             let Some(record) = state.store.api_keys().find_by_hash(&hash)? else {
@@ -304,12 +315,13 @@ pub async fn check(state: &AppState, token: &str) -> Result<Option<(ApiKeyRecord
             else {
                 return Ok(None);
             };
+            let usage = state.usage.counter(&record.id);
             state
                 .auth_cache
-                .insert(hash, generation, record.clone(), owner.clone());
-            (record, owner)
+                .insert(hash, generation, record, Arc::new(owner), usage)
         }
     };
+    let record = &entry.key;
     let is_current = constant_time_eq(&record.secret_hash, &hash);
     let is_previous = record
         .previous_hash
@@ -327,10 +339,10 @@ pub async fn check(state: &AppState, token: &str) -> Result<Option<(ApiKeyRecord
         },
         state.clock.now(),
     );
-    if usable.is_err() || owner.disabled {
+    if usable.is_err() || entry.owner.disabled {
         return Ok(None);
     }
-    Ok(Some((record, owner)))
+    Ok(Some(entry))
 }
 
 /// Deletes every key of a user (when the user is deleted).

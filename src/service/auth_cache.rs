@@ -12,27 +12,60 @@
 //! rolled secret's grace) are checked on every use against the cached record.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Arc, RwLock};
 
 use crate::domain::client::Client;
 use crate::domain::user::User;
+use crate::service::usage::Counter;
 use crate::store::{ApiKeyRecord, Generation};
 
 /// Most entries kept; a full cache starts over.
 const CAPACITY: usize = 10_000;
 
+/// Every map is read under a read lock (readers never wait for each other; a
+/// writer comes only with a miss), and a hit costs an `Arc` clone, not a copy
+/// of the records.
 pub struct AuthCache {
     generation: Arc<Generation>,
-    keys: Mutex<HashMap<[u8; 32], Entry>>,
-    clients: Mutex<HashMap<String, (u64, Arc<Client>)>>,
-    users: Mutex<HashMap<String, (u64, Arc<User>)>>,
+    keys: RwLock<HashMap<[u8; 32], Arc<Entry>, ByFingerprint>>,
+    clients: RwLock<HashMap<String, (u64, Arc<Client>)>>,
+    users: RwLock<HashMap<String, (u64, Arc<User>)>>,
 }
 
-#[derive(Clone)]
+/// An authenticated API key: its record, its owner, and its usage counter.
 pub struct Entry {
     generation: u64,
     pub key: ApiKeyRecord,
-    pub owner: User,
+    pub owner: Arc<User>,
+    /// Where this key's uses are counted (shared with [`crate::service::usage::Usage`]).
+    pub usage: Arc<Counter>,
+}
+
+/// Keys of the API-key map are blake3 fingerprints: uniformly distributed
+/// already, so their first eight bytes are the hash (no SipHash of 32 bytes per
+/// request). An attacker cannot aim at a bucket: only fingerprints of valid
+/// keys, whose secrets the server generated, are ever stored.
+type ByFingerprint = BuildHasherDefault<FingerprintHasher>;
+
+#[derive(Default)]
+pub struct FingerprintHasher(u64);
+
+impl Hasher for FingerprintHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8).take(1) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 ^= u64::from_le_bytes(word);
+        }
+    }
+
+    /// The slice length `Hash` writes first: always 32 here.
+    fn write_usize(&mut self, _: usize) {}
 }
 
 impl AuthCache {
@@ -40,9 +73,9 @@ impl AuthCache {
     pub fn new(generation: Arc<Generation>) -> AuthCache {
         AuthCache {
             generation,
-            keys: Mutex::default(),
-            clients: Mutex::default(),
-            users: Mutex::default(),
+            keys: RwLock::default(),
+            clients: RwLock::default(),
+            users: RwLock::default(),
         }
     }
 
@@ -51,9 +84,9 @@ impl AuthCache {
         self.generation.current()
     }
 
-    pub fn get(&self, hash: &[u8; 32]) -> Option<Entry> {
+    pub fn get(&self, hash: &[u8; 32]) -> Option<Arc<Entry>> {
         let current = self.generation();
-        let keys = self.keys.lock().ok()?;
+        let keys = self.keys.read().ok()?;
         keys.get(hash).filter(|e| e.generation == current).cloned()
     }
 
@@ -78,32 +111,40 @@ impl AuthCache {
         store(&self.users, user.id.to_string(), generation, user);
     }
 
-    pub fn insert(&self, hash: [u8; 32], generation: u64, key: ApiKeyRecord, owner: User) {
-        if let Ok(mut keys) = self.keys.lock() {
+    /// Remembers an authenticated key; returns the entry as cached.
+    pub fn insert(
+        &self,
+        hash: [u8; 32],
+        generation: u64,
+        key: ApiKeyRecord,
+        owner: Arc<User>,
+        usage: Arc<Counter>,
+    ) -> Arc<Entry> {
+        let entry = Arc::new(Entry {
+            generation,
+            key,
+            owner,
+            usage,
+        });
+        if let Ok(mut keys) = self.keys.write() {
             if keys.len() >= CAPACITY {
                 keys.clear();
             }
-            keys.insert(
-                hash,
-                Entry {
-                    generation,
-                    key,
-                    owner,
-                },
-            );
+            keys.insert(hash, entry.clone());
         }
+        entry
     }
 }
 
-fn lookup<V: Clone>(map: &Mutex<HashMap<String, (u64, V)>>, id: &str, current: u64) -> Option<V> {
-    let map = map.lock().ok()?;
+fn lookup<V: Clone>(map: &RwLock<HashMap<String, (u64, V)>>, id: &str, current: u64) -> Option<V> {
+    let map = map.read().ok()?;
     map.get(id)
         .filter(|(generation, _)| *generation == current)
         .map(|(_, v)| v.clone())
 }
 
-fn store<V>(map: &Mutex<HashMap<String, (u64, V)>>, id: String, generation: u64, value: V) {
-    if let Ok(mut map) = map.lock() {
+fn store<V>(map: &RwLock<HashMap<String, (u64, V)>>, id: String, generation: u64, value: V) {
+    if let Ok(mut map) = map.write() {
         if map.len() >= CAPACITY {
             map.clear();
         }
@@ -117,7 +158,7 @@ mod tests {
     use crate::domain::time::Timestamp;
     use crate::domain::user::{Role, UserId, Username};
 
-    fn entry() -> (ApiKeyRecord, User) {
+    fn entry() -> (ApiKeyRecord, Arc<User>) {
         let key = ApiKeyRecord::for_tests("key_1", "usr_1", 1);
         let owner = User {
             id: UserId::from_random([1; 12]),
@@ -130,7 +171,7 @@ mod tests {
             created_at: Timestamp(0),
             updated_at: Timestamp(0),
         };
-        (key, owner)
+        (key, Arc::new(owner))
     }
 
     fn cache() -> (AuthCache, Arc<Generation>) {
@@ -142,7 +183,7 @@ mod tests {
     fn entries_die_with_any_change() {
         let (cache, changes) = cache();
         let (k, u) = entry();
-        cache.insert([1; 32], cache.generation(), k, u);
+        cache.insert([1; 32], cache.generation(), k, u, Arc::default());
         assert!(cache.get(&[1; 32]).is_some());
         changes.bump();
         assert!(cache.get(&[1; 32]).is_none());
@@ -155,11 +196,11 @@ mod tests {
         let (k, u) = entry();
         let generation = cache.generation(); // reader starts
         changes.bump(); // a change lands while the reader reads the store
-        cache.insert([1; 32], generation, k, u.clone()); // reader fills with what it read
+        cache.insert([1; 32], generation, k, u.clone(), Arc::default()); // reader fills with what it read
         assert!(cache.get(&[1; 32]).is_none());
-        cache.insert_user(generation, Arc::new(u.clone()));
+        cache.insert_user(generation, u.clone());
         assert!(cache.user(u.id.as_str()).is_none());
-        cache.insert_user(cache.generation(), Arc::new(u.clone()));
+        cache.insert_user(cache.generation(), u.clone());
         assert!(cache.user(u.id.as_str()).is_some());
         changes.bump();
         assert!(cache.user(u.id.as_str()).is_none());

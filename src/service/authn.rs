@@ -89,7 +89,7 @@ fn principal_for(user: crate::domain::user::User) -> Result<Principal> {
         return Err(Error::Unauthenticated(AuthFailure::AccountDisabled));
     }
     Ok(Principal {
-        user,
+        user: std::sync::Arc::new(user),
         method: AuthMethod::Basic,
         credential_scopes: None,
     })

@@ -49,6 +49,17 @@ pub struct UserPage {
 }
 
 pub async fn create(state: &AppState, new: NewUser) -> Result<User> {
+    create_hashed(state, new, None).await
+}
+
+/// [`create`] with the password already hashed (`phc` must be the hash of
+/// `new.password`): start-up hashes the bootstrap admin's password while the
+/// store is still opening.
+pub(crate) async fn create_hashed(
+    state: &AppState,
+    new: NewUser,
+    phc: Option<String>,
+) -> Result<User> {
     let username = Username::parse(&new.username).map_err(|m| Error::invalid("username", m))?;
     user::check_password(new.password.expose()).map_err(|m| Error::invalid("password", m))?;
     check_optional(&new.email, "email", user::check_email)?;
@@ -65,7 +76,10 @@ pub async fn create(state: &AppState, new: NewUser) -> Result<User> {
         // Checked again atomically by the store; this early answer spares an argon2 run.
         return Err(username_taken(&username));
     }
-    let password_hash = state.passwords.hash(new.password.into_inner()).await?;
+    let password_hash = match phc {
+        Some(phc) => phc,
+        None => state.passwords.hash(new.password.into_inner()).await?,
+    };
     let now = state.clock.now();
     let user = User {
         id: UserId::from_random(random_bytes()),

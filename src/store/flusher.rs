@@ -7,6 +7,7 @@
 //! served by the next one. We do not use sled's `flush_async` from many tasks:
 //! on 0.34.7 it can deadlock under concurrency (sled #1308).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Mutex;
 use std::thread::JoinHandle;
@@ -18,6 +19,9 @@ type Waiter = oneshot::Sender<Result<(), String>>;
 pub(crate) struct Flusher {
     queue: Mutex<Option<mpsc::Sender<Waiter>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// While set, writes do not wait for a flush of their own (see
+    /// [`Store::defer_durability`](super::Store::defer_durability)).
+    deferred: AtomicBool,
 }
 
 impl Flusher {
@@ -45,6 +49,7 @@ impl Flusher {
         Ok(Flusher {
             queue: Mutex::new(Some(tx)),
             thread: Mutex::new(Some(thread)),
+            deferred: AtomicBool::new(false),
         })
     }
 
@@ -63,7 +68,14 @@ impl Flusher {
     /// [`flush`](Self::flush) as a store result: every tree's mutating method
     /// ends with this, so it returns only once its change is on disk.
     pub(crate) async fn durable(&self) -> Result<(), super::StoreError> {
+        if self.deferred.load(Ordering::Acquire) {
+            return Ok(());
+        }
         self.flush().await.map_err(super::StoreError::Durability)
+    }
+
+    pub(crate) fn set_deferred(&self, on: bool) {
+        self.deferred.store(on, Ordering::Release);
     }
 
     /// Stops accepting flushes, lets the thread do its final flush, and waits for it.

@@ -49,6 +49,16 @@ pub enum Location {
     Ephemeral,
 }
 
+impl Location {
+    /// Whether opening it makes a new, empty store (no sled database there yet).
+    pub fn is_new(&self) -> bool {
+        match self {
+            Location::Dir(p) => !p.join("db").exists(),
+            Location::Ephemeral => true,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("storage error: {0}")]
@@ -204,12 +214,37 @@ impl Store {
             .map_err(StoreError::Durability)
     }
 
+    /// Until the guard is dropped, writes return without waiting for a flush;
+    /// [`flush`](Self::flush) still waits for one. For start-up only: its
+    /// writes are made durable together by one flush before the server is
+    /// ready, and until then no request can change anything (the readiness
+    /// gate answers 503), so no caller is ever told of a change that is not on
+    /// disk.
+    pub fn defer_durability(&self) -> DeferredDurability {
+        self.inner.flusher.set_deferred(true);
+        DeferredDurability {
+            flusher: self.inner.flusher.clone(),
+        }
+    }
+
     /// Final flush for shutdown; later writes are refused.
     pub fn close(&self) {
         self.inner.flusher.close();
         if let Err(e) = self.inner.db.flush() {
             tracing::error!(error = %e, "flushing the store at shutdown failed");
         }
+    }
+}
+
+/// See [`Store::defer_durability`]; dropping it makes every later write wait
+/// for its flush again.
+pub struct DeferredDurability {
+    flusher: Arc<Flusher>,
+}
+
+impl Drop for DeferredDurability {
+    fn drop(&mut self) {
+        self.flusher.set_deferred(false);
     }
 }
 
