@@ -83,10 +83,10 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         let launched = latchkey::startup::launch_prepared(
             listener,
             store,
+            prepared,
             Arc::new(SystemClock),
             config,
             latchkey::server::shutdown_signal(),
-            prepared,
         )
         .await
         .map_err(|e| e.to_string())?;

@@ -39,7 +39,7 @@ pub async fn launch(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<Launched, StartError> {
-    launch_prepared(listener, store, clock, config, shutdown, None).await
+    launch_prepared(listener, store, None, clock, config, shutdown).await
 }
 
 /// [`launch`], with the bootstrap admin's password hashed ahead
@@ -47,10 +47,10 @@ pub async fn launch(
 pub async fn launch_prepared(
     listener: tokio::net::TcpListener,
     store: Store,
+    prepared: Option<bootstrap::Prepared>,
     clock: Arc<dyn Clock>,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
-    prepared: Option<bootstrap::Prepared>,
 ) -> Result<Launched, StartError> {
     let addr = listener.local_addr()?;
     let state = AppState::new(store, clock, config)?;

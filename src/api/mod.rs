@@ -14,6 +14,7 @@ pub mod docs;
 pub mod error;
 mod health;
 mod links;
+mod me;
 pub mod oauth;
 pub mod pages;
 mod scopes;
