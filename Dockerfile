@@ -5,13 +5,16 @@ FROM rust:1-bookworm AS build
 WORKDIR /src
 # Dependencies first, in their own layer: only the manifests and stub sources, so
 # this layer (every crate but latchkey itself) is rebuilt when Cargo.toml or
-# Cargo.lock changes and not when src/ does. Cargo.toml names a bench and a test
-# target; empty stubs stand in for them so the manifest parses (they are not built).
+# Cargo.lock changes and not when src/ does. Cargo.toml names bench and test
+# targets; empty stubs stand in for them so the manifest parses (they are not
+# built). A new [[bench]] or [[test]] in Cargo.toml needs its stub here.
 COPY Cargo.toml Cargo.lock ./
 RUN mkdir -p src benches tests/it \
  && echo 'fn main() {}' > src/main.rs \
  && : > src/lib.rs \
  && : > benches/hot_paths.rs \
+ && : > benches/jwt.rs \
+ && : > benches/alloc_counts.rs \
  && : > tests/it/main.rs \
  && cargo build --release --locked --bin latchkey \
  && rm -rf src target/release/latchkey* target/release/liblatchkey* \
@@ -35,7 +38,7 @@ ENV LATCHKEY_BIND=0.0.0.0:8080 \
 VOLUME ["/data"]
 EXPOSE 8080
 USER 65532:65532
-# No curl in this image: the binary probes itself (GET /health on LATCHKEY_BIND).
+# No curl in this image: the binary probes itself (GET /ready on LATCHKEY_BIND).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=5s --retries=3 \
   CMD ["/usr/local/bin/latchkey", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/latchkey"]

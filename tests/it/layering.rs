@@ -193,3 +193,44 @@ fn the_checker_sees_forbidden_lines() {
         ["ClientRecord", "ApiKeyRecord"]
     );
 }
+
+/// The Dockerfile's dependency layer stubs every bench and test target that
+/// Cargo.toml declares (a missing stub makes the image build fail to parse
+/// the manifest, which only the container smoke test would notice).
+#[test]
+fn the_dockerfile_stubs_every_declared_target() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let dockerfile = std::fs::read_to_string(root.join("Dockerfile")).unwrap();
+    let mut missing = Vec::new();
+    let mut section = "";
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with("[[") {
+            section = line;
+        }
+        let Some(name) = line
+            .strip_prefix("name = \"")
+            .and_then(|n| n.strip_suffix('"'))
+        else {
+            continue;
+        };
+        let path = match section {
+            "[[bench]]" => format!("benches/{name}.rs"),
+            _ => continue,
+        };
+        if !dockerfile.contains(&path) {
+            missing.push(path);
+        }
+    }
+    for line in manifest.lines().map(str::trim) {
+        if let Some(path) = line
+            .strip_prefix("path = \"")
+            .and_then(|p| p.strip_suffix('"'))
+        {
+            if !dockerfile.contains(path) {
+                missing.push(path.to_owned());
+            }
+        }
+    }
+    assert!(missing.is_empty(), "Dockerfile lacks stubs for {missing:?}");
+}
