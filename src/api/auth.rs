@@ -16,7 +16,7 @@ use poem_openapi::registry::{
 };
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 
-use super::error::{ApiError, AuthOnly};
+use super::error::{bearer_challenge, ApiError, AuthOnly};
 use crate::domain::access::{AuthMethod, Denied, Permission, Principal};
 use crate::domain::scope::builtin_description;
 use crate::error::Error;
@@ -188,9 +188,9 @@ impl<'a, R: Requirement> ApiExtractor<'a> for Authorized<R> {
                 let err = ApiError::<AuthOnly>::from(Error::from(d.clone()));
                 match d {
                     // RFC 6750 §3.1: tell a bearer client which scope it lacks.
-                    Denied::Scope(p) if bearer => err.with_challenge(format!(
-                        r#"Bearer realm="latchkey", error="insufficient_scope", scope="{}""#,
-                        p.scope()
+                    Denied::Scope(p) if bearer => err.with_challenge(bearer_challenge(
+                        Some("insufficient_scope"),
+                        Some(p.scope()),
                     )),
                     _ => err,
                 }

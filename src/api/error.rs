@@ -23,6 +23,16 @@ const BASIC_CHALLENGE: &str = r#"Basic realm="latchkey", charset="UTF-8""#;
 /// The plain Bearer challenge (RFC 6750 §3).
 const BEARER_CHALLENGE: &str = r#"Bearer realm="latchkey""#;
 
+/// A Bearer challenge (RFC 6750 §3): bare, or naming the error and, for
+/// `insufficient_scope`, the scope the token lacks.
+pub fn bearer_challenge(error: Option<&str>, scope: Option<&str>) -> String {
+    match (error, scope) {
+        (None, _) => BEARER_CHALLENGE.to_owned(),
+        (Some(e), None) => format!(r#"{BEARER_CHALLENGE}, error="{e}""#),
+        (Some(e), Some(s)) => format!(r#"{BEARER_CHALLENGE}, error="{e}", scope="{s}""#),
+    }
+}
+
 /// The body of every error answer of the management API.
 #[derive(Debug, Clone, Object)]
 pub struct ErrorBody {

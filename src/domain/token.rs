@@ -76,8 +76,25 @@ pub struct AccessClaims {
 impl AccessClaims {
     /// The token id as 32 hex digits (`jti` in introspection).
     pub fn id_hex(&self) -> String {
-        self.id.iter().map(|b| format!("{b:02x}")).collect()
+        hex(&self.id)
     }
+}
+
+/// Lowercase hex of `bytes` (token ids, grant families, epochs in JWTs).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The `N` bytes that [`hex`] wrote, if `s` is exactly that.
+pub fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    if s.len() != 2 * N {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
 }
 
 /// Why a string is not a valid access token (never echoes the token).
@@ -214,6 +231,14 @@ mod tests {
             expires_at: Timestamp(1_700_003_600),
             family: Some([3; 16]),
         }
+    }
+
+    #[test]
+    fn hex_round_trips_and_refuses_other_lengths() {
+        assert_eq!(hex(&[0x0a, 0xff]), "0aff");
+        assert_eq!(unhex::<2>("0aff"), Some([0x0a, 0xff]));
+        assert_eq!(unhex::<2>("0af"), None);
+        assert_eq!(unhex::<2>("0afz"), None);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::domain::access::{AuthMethod, Principal};
 use crate::domain::client::Client;
 use crate::domain::jwt;
 use crate::domain::scope::ScopeSet;
-use crate::domain::token::{self, AccessClaims};
+use crate::domain::token::{self, hex, unhex, AccessClaims};
 use crate::domain::user::User;
 use crate::error::{AuthFailure, Error, Result};
 use crate::secret::{random_bytes, Redacted};
@@ -31,17 +31,17 @@ pub struct IssuedToken {
     pub id_token: Option<String>,
 }
 
-/// Issues an access token for `client` acting as `user_id` with `scopes`.
-pub fn issue(
+/// What a new access token of `client` acting as `user_id` says.
+fn new_claims(
     state: &AppState,
     client: &Client,
     user_id: &str,
     scopes: ScopeSet,
     family: Option<[u8; 16]>,
-) -> Result<IssuedToken> {
+) -> AccessClaims {
     let ttl = client.access_token_ttl(state.config.access_token_ttl);
     let now = state.clock.now();
-    let claims = AccessClaims {
+    AccessClaims {
         id: random_bytes(),
         client_id: client.client_id.to_string(),
         client_epoch: client.token_epoch,
@@ -50,16 +50,32 @@ pub fn issue(
         issued_at: now,
         expires_at: now.plus_secs(ttl),
         family,
-    };
-    let token = token::encode(&state.token_key, &claims)
-        .map_err(|_| Error::invalid("scope", "the granted scopes do not fit in a token"))?;
-    Ok(IssuedToken {
+    }
+}
+
+/// The response half of an issued token.
+fn issued(token: String, claims: AccessClaims) -> IssuedToken {
+    IssuedToken {
         token: Redacted::new(token),
-        expires_in: ttl,
+        expires_in: claims.expires_at.unix() - claims.issued_at.unix(),
         scopes: claims.scopes,
         refresh_token: None,
         id_token: None,
-    })
+    }
+}
+
+/// Issues an opaque access token for `client` acting as `user_id` with `scopes`.
+pub fn issue(
+    state: &AppState,
+    client: &Client,
+    user_id: &str,
+    scopes: ScopeSet,
+    family: Option<[u8; 16]>,
+) -> Result<IssuedToken> {
+    let claims = new_claims(state, client, user_id, scopes, family);
+    let token = token::encode(&state.token_key, &claims)
+        .map_err(|_| Error::invalid("scope", "the granted scopes do not fit in a token"))?;
+    Ok(issued(token, claims))
 }
 
 /// Who a token is issued by and for: the issuer, and the resource a token
@@ -91,12 +107,10 @@ pub async fn mint(
     scopes: ScopeSet,
     family: Option<[u8; 16]>,
 ) -> Result<IssuedToken> {
-    let mut issued = issue(state, client, user_id, scopes, family)?;
     let Some(alg) = client.jwt_access_alg else {
-        return Ok(issued);
+        return issue(state, client, user_id, scopes, family);
     };
-    let claims = token::decode(&state.token_key, issued.token.expose())
-        .map_err(|_| Error::Internal("a token just issued does not decode".into()))?;
+    let claims = new_claims(state, client, user_id, scopes, family);
     let key = signing_keys::active(state, alg).await?;
     let audience = match to.resource {
         Some(r) => vec![r.to_owned()],
@@ -128,23 +142,8 @@ pub async fn mint(
     if let Some(f) = claims.family {
         jwt.insert("lk_family".into(), json!(hex(&f)));
     }
-    issued.token = Redacted::new(jwt::sign(&key.private, &key.kid, "at+jwt", &jwt));
-    Ok(issued)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
-    if s.len() != 2 * N {
-        return None;
-    }
-    let mut out = [0u8; N];
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
+    let token = jwt::sign(&key.private, &key.kid, "at+jwt", &jwt);
+    Ok(issued(token, claims))
 }
 
 /// The claims of a JWT access token this server signed (signature and `typ`
@@ -157,11 +156,7 @@ fn jwt_claims(state: &AppState, presented: &str) -> Option<AccessClaims> {
     if let Some(claims) = state.jwt_cache.get(&hash) {
         return Some(claims);
     }
-    let keys = state.keyring.all();
-    let verified = jwt::verify(presented, |kid| {
-        keys.iter().find(|k| k.kid == kid).map(|k| &k.public)
-    })
-    .ok()?;
+    let verified = state.keyring.verify(presented).ok()?;
     if verified.typ.as_deref() != Some("at+jwt") {
         return None;
     }

@@ -121,11 +121,7 @@ pub fn verify_own(state: &AppState, issuer: &str, token: &str) -> Option<Map<Str
     if !jwt::looks_like_jwt(token) {
         return None;
     }
-    let keys = state.keyring.all();
-    let verified = jwt::verify(token, |kid| {
-        keys.iter().find(|k| k.kid == kid).map(|k| &k.public)
-    })
-    .ok()?;
+    let verified = state.keyring.verify(token).ok()?;
     let ours = verified.typ.as_deref() != Some("at+jwt")
         && verified.claims.get("iss").and_then(Value::as_str) == Some(issuer);
     ours.then_some(verified.claims)

@@ -6,7 +6,7 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use crate::domain::jwt::{Alg, PrivateKey, PublicKey};
+use crate::domain::jwt::{self, Alg, PrivateKey, PublicKey};
 use crate::error::{Error, Result};
 use crate::store::{SigningKeyRecord, Store};
 
@@ -95,6 +95,15 @@ impl Keyring {
             .iter()
             .find(|k| k.active && k.alg() == alg)
             .cloned()
+    }
+
+    /// Checks a JWT's header and signature against these keys (active or
+    /// retiring); its claims are the caller's to check.
+    pub fn verify(&self, token: &str) -> std::result::Result<jwt::Verified, jwt::JwtError> {
+        let keys = self.all();
+        jwt::verify(token, |kid| {
+            keys.iter().find(|k| k.kid == kid).map(|k| &k.public)
+        })
     }
 
     /// The key `kid`, active or retiring.

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
+use crate::domain::token::{hex, unhex};
 use crate::error::Result;
 use crate::store::Store;
 
@@ -109,20 +110,11 @@ fn parse_client_marker(subject: &str) -> Option<(&str, u64)> {
 }
 
 pub(crate) fn family_marker(family: &[u8; 16]) -> String {
-    let hex: String = family.iter().map(|b| format!("{b:02x}")).collect();
-    format!("family/{hex}")
+    format!("family/{}", hex(family))
 }
 
 fn parse_family_marker(subject: &str) -> Option<[u8; 16]> {
-    let hex = subject.strip_prefix("family/")?;
-    if hex.len() != 32 {
-        return None;
-    }
-    let mut out = [0u8; 16];
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
+    unhex(subject.strip_prefix("family/")?)
 }
 
 #[cfg(test)]

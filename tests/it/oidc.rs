@@ -27,6 +27,24 @@ async fn oidc_client(server: &TestServer, alg: &str) -> OAuthClient {
     OAuthClient::of(&created)
 }
 
+/// A client_credentials client whose access tokens are JWTs signed with
+/// `alg` for `audience` (a resource server's view of them is tested).
+async fn resource_client(server: &TestServer, alg: &str, audience: &str) -> OAuthClient {
+    let created = server
+        .admin_client(json!({
+            "name": format!("resource server client {alg}"),
+            "type": "confidential",
+            "grant_types": ["client_credentials"],
+            "scopes": ["read"],
+            "access_token_format": "jwt",
+            "access_token_signed_response_alg": alg,
+            "audience": [audience],
+        }))
+        .await;
+    assert_eq!(created["access_token_format"], "jwt");
+    OAuthClient::of(&created)
+}
+
 /// Discovery and the RFC 8414 document are one document naming every OIDC
 /// endpoint under the issuer; the JWKS holds a public key per algorithm and no
 /// private member.
@@ -333,18 +351,7 @@ async fn authlib_pyjwt_and_joserfc_validate_id_tokens() {
         specs.push(format!("{alg}:{}:{}", c.id, c.secret()));
     }
     for alg in ["RS256", "ES256", "EdDSA"] {
-        let created = server
-            .admin_client(json!({
-                "name": format!("rs {alg}"),
-                "type": "confidential",
-                "grant_types": ["client_credentials"],
-                "scopes": ["read"],
-                "access_token_format": "jwt",
-                "access_token_signed_response_alg": alg,
-                "audience": ["https://api.example.test"],
-            }))
-            .await;
-        let c = OAuthClient::of(&created);
+        let c = resource_client(&server, alg, "https://api.example.test").await;
         specs.push(format!(
             "jwt:{alg}:{}:{}:https://api.example.test",
             c.id,
@@ -869,18 +876,7 @@ async fn openid_client_and_jose() {
         }))
         .await;
     let app = OAuthClient::of(&app);
-    let rs = server
-        .admin_client(json!({
-            "name": "node rs",
-            "type": "confidential",
-            "grant_types": ["client_credentials"],
-            "scopes": ["read"],
-            "access_token_format": "jwt",
-            "access_token_signed_response_alg": "EdDSA",
-            "audience": ["https://api.node.test"],
-        }))
-        .await;
-    let rs = OAuthClient::of(&rs);
+    let rs = resource_client(&server, "EdDSA", "https://api.node.test").await;
     let mut script = std::process::Command::new("node");
     script
         .arg("oidc_client.mjs")

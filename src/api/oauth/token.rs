@@ -43,7 +43,7 @@ pub struct TokenParams {
 /// RFC 6749 §5.1.
 #[derive(Object)] // no Debug: holds the token
 pub struct TokenBody {
-    /// `lk_at_…`.
+    /// `lk_at_…`, or an RFC 9068 JWT for clients with `access_token_format: jwt`.
     pub access_token: String,
     /// Always `Bearer`.
     pub token_type: String,

@@ -7,7 +7,7 @@ use poem_openapi::{ApiResponse, OpenApi};
 
 use super::params::OAuthParams;
 use super::{AuthorizationHeader, NO_STORE};
-use crate::api::error::{ApiError, UserInfoEndpoint};
+use crate::api::error::{bearer_challenge, ApiError, UserInfoEndpoint};
 use crate::api::ApiTags;
 use crate::service::userinfo::{self, Refusal, UserInfo};
 use crate::state::AppState;
@@ -48,21 +48,19 @@ fn answer(
             "unauthorized",
             "send an access token granted with the openid scope as Authorization: Bearer",
         )
-        .with_challenge(r#"Bearer realm="latchkey""#.into())),
+        .with_challenge(bearer_challenge(None, None))),
         UserInfo::Refused(Refusal::InvalidToken) => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_token",
             "the access token is unknown, expired, revoked or disabled",
         )
-        .with_challenge(r#"Bearer realm="latchkey", error="invalid_token""#.into())),
+        .with_challenge(bearer_challenge(Some("invalid_token"), None))),
         UserInfo::Refused(Refusal::InsufficientScope) => Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "insufficient_scope",
             "the access token was not granted the openid scope",
         )
-        .with_challenge(
-            r#"Bearer realm="latchkey", error="insufficient_scope", scope="openid""#.into(),
-        )),
+        .with_challenge(bearer_challenge(Some("insufficient_scope"), Some("openid")))),
     }
 }
 

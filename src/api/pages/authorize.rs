@@ -13,7 +13,7 @@ use super::layout::{error_page, esc, form_post, html, secure_headers, server_err
 use super::login::login_page;
 use crate::api::oauth::params::Params;
 use crate::service::authorize::{
-    self as flow, AuthorizeParams, AuthzRequest, Delivery, Reply, Session, Validation,
+    self as flow, AuthorizeParams, AuthzRequest, Delivery, Next, Reply, Session, Validation,
 };
 use crate::state::AppState;
 
@@ -45,65 +45,39 @@ async fn respond(
         Ok(s) => s,
         Err(e) => return server_error(&e),
     };
-    // A session serves only within max_age, and only for the hinted user.
-    let now = state.clock.now().unix();
-    let usable = session
-        .filter(|s| request.max_age.is_none_or(|max| now - s.auth_time <= max))
-        .filter(|s| {
-            request
-                .hinted_sub
-                .as_deref()
-                .is_none_or(|sub| sub == s.user.id.as_str())
-        });
-    if request.prompt.none {
-        // OIDC Core §3.1.2.6: never a page; tell the client what it would take.
-        let Some(session) = usable else {
-            let reply = request.error("login_required", "the user is not signed in (prompt=none)");
-            return deliver(&reply, StatusCode::FOUND);
-        };
-        return match flow::needs_consent(state, &session.user, &request) {
-            Ok(true) => deliver(
-                &request.error(
-                    "consent_required",
-                    "the user has not consented to these scopes (prompt=none)",
-                ),
-                StatusCode::FOUND,
-            ),
-            Ok(false) => continue_as(state, &request, &session, csrf, false).await,
-            Err(e) => server_error(&e),
-        };
-    }
-    match usable {
-        Some(session) if !request.prompt.login => {
-            continue_as(state, &request, &session, csrf, false).await
-        }
-        _ => login_page(state, &request, csrf, None, StatusCode::OK),
-    }
+    let next = flow::first(state, &request, session).await;
+    show(state, &request, next, csrf, StatusCode::FOUND)
 }
 
-/// A signed-in user: ask for consent, or issue at once.
+/// A signed-in user: ask for consent, or answer at once.
 pub(super) async fn continue_as(
     state: &AppState,
     request: &AuthzRequest,
-    session: &Session,
+    session: Session,
     csrf: &str,
     after_post: bool,
 ) -> Response {
-    match flow::needs_consent(state, &session.user, request) {
-        Ok(ask) if ask || request.prompt.consent => {
-            consent_page(state, request, &session.user, csrf)
-        }
-        Ok(_) => match flow::approve(state, session, request, false).await {
-            Ok(reply) => deliver(
-                &reply,
-                if after_post {
-                    StatusCode::SEE_OTHER
-                } else {
-                    StatusCode::FOUND
-                },
-            ),
-            Err(e) => server_error(&e),
-        },
+    let next = flow::signed_in(state, request, session).await;
+    let status = if after_post {
+        StatusCode::SEE_OTHER
+    } else {
+        StatusCode::FOUND
+    };
+    show(state, request, next, csrf, status)
+}
+
+/// The page or the answer for a step of the flow.
+fn show(
+    state: &AppState,
+    request: &AuthzRequest,
+    next: crate::error::Result<Next>,
+    csrf: &str,
+    redirect_status: StatusCode,
+) -> Response {
+    match next {
+        Ok(Next::SignIn) => login_page(state, request, csrf, None, StatusCode::OK),
+        Ok(Next::Consent(session)) => consent_page(state, request, &session.user, csrf),
+        Ok(Next::Reply(reply)) => deliver(&reply, redirect_status),
         Err(e) => server_error(&e),
     }
 }

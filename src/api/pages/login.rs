@@ -41,7 +41,7 @@ pub async fn login(req: &Request, Data(state): Data<&AppState>, body: Body) -> R
                 Err(e) => return server_error(&e),
             };
             with_cookies(
-                continue_as(state, request, &signed_in, csrf, true).await,
+                continue_as(state, request, signed_in, csrf, true).await,
                 vec![set],
             )
         }
@@ -161,7 +161,8 @@ pub(super) fn hidden_fields(state: &AppState, request: &AuthzRequest, csrf: &str
 /// Largest login or consent form accepted.
 const MAX_FORM: usize = 16 * 1024;
 
-async fn read_form(body: Body) -> Result<Params, String> {
+/// A posted form's fields (the login, consent and logout forms).
+pub(super) async fn read_form(body: Body) -> Result<Params, String> {
     let bytes = body
         .into_bytes_limit(MAX_FORM)
         .await

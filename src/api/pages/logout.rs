@@ -9,13 +9,11 @@ use poem::{handler, Body, Request, Response};
 
 use super::cookies::{cookie, session_cookie, with_cookies, SESSION_COOKIE};
 use super::layout::{error_page, html, secure_headers, server_error};
+use super::login::read_form;
 use crate::api::links::base_url;
 use crate::api::oauth::params::Params;
 use crate::service::end_session::{self, Logout, LogoutRequest};
 use crate::state::AppState;
-
-/// Largest logout form accepted.
-const MAX_FORM: usize = 16 * 1024;
 
 /// `GET /oauth/logout`.
 #[handler]
@@ -29,15 +27,9 @@ pub async fn logout(req: &Request, Data(state): Data<&AppState>) -> Response {
 /// `POST /oauth/logout` (form parameters, as RP-Initiated Logout allows).
 #[handler]
 pub async fn logout_post(req: &Request, Data(state): Data<&AppState>, body: Body) -> Response {
-    let Ok(bytes) = body.into_bytes_limit(MAX_FORM).await else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "The form is too large or could not be read.",
-        );
-    };
-    match Params::read(req.uri().query().unwrap_or(""), req.content_type(), &bytes) {
+    match read_form(body).await {
         Ok(p) => answer(req, state, &p).await,
-        Err(e) => error_page(StatusCode::BAD_REQUEST, &e.page_sentence()),
+        Err(m) => error_page(StatusCode::BAD_REQUEST, &m),
     }
 }
 

@@ -1,13 +1,15 @@
 //! The authorization endpoint's rules (RFC 6749 §4.1, §4.2, RFC 7636, RFC 8252):
 //! the request and its reply here; validating a request in `request`, the
 //! browser session and login with backoff in `session`, consent and issuing
-//! the code or (implicit) token in `consent`.
+//! the code or (implicit) token in `consent`, and which page (if any) comes
+//! next in `next`.
 //!
 //! A request is validated from scratch at every step (the first GET, the login
 //! form, the consent form), so nothing but the session lives on the server
 //! between pages.
 
 mod consent;
+mod next;
 mod request;
 mod session;
 
@@ -19,6 +21,7 @@ use crate::domain::redirect_uri::{OOB, OOB_AUTO};
 use crate::domain::scope::ScopeSet;
 
 pub use consent::{approve, deny, describe_scopes, needs_consent};
+pub use next::{first, signed_in, Next};
 pub use request::{validate, Validation};
 pub use session::{
     check_csrf, csrf_token, login, logout, new_cookie_value, session, session_user, Login, Session,
