@@ -94,6 +94,7 @@ fn record(i: u32) -> UserRecord {
         disabled: false,
         created_at: 1,
         updated_at: 1,
+        claims_json: String::new(),
     }
 }
 

@@ -109,12 +109,13 @@ impl serde::Serialize for MeWire<'_> {
             AuthMethod::ApiKey { id, name } => ("api_key", Some((id, name)), None),
             AuthMethod::AccessToken { client_id } => ("access_token", None, Some(client_id)),
         };
-        let mut m = s.serialize_map(Some(12))?;
+        let mut m = s.serialize_map(Some(13))?;
         m.serialize_entry(
             "api_key",
             &api_key.map(|(id, name)| KeyRefWire { id, name }),
         )?;
         m.serialize_entry("auth_method", auth_method)?;
+        m.serialize_entry("claims", &u.claims)?;
         m.serialize_entry("client_id", &client_id)?;
         m.serialize_entry("created_at", &Rfc3339(u.created_at))?;
         m.serialize_entry("disabled", &u.disabled)?;
@@ -189,6 +190,10 @@ mod tests {
                 disabled: false,
                 created_at: Timestamp(1_700_000_000),
                 updated_at: Timestamp(1_800_000_001),
+                claims: serde_json::json!({"tenant": "t\"1", "groups": ["a", "b"]})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
             }),
             method,
             credential_scopes: scopes.map(|s| s.iter().map(|x| x.to_string()).collect()),

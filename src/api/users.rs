@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::types::MaybeUndefined;
+use poem_openapi::types::{Any, MaybeUndefined};
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 
 use super::auth::{AnyCredential, Authorized, UsersRead, UsersWrite};
@@ -66,20 +66,14 @@ pub struct UserView {
     pub created_at: String,
     /// RFC 3339, UTC.
     pub updated_at: String,
+    /// Custom claims carried into the user's id_tokens, userinfo and JWT
+    /// access tokens (`{}` for none).
+    pub claims: Any<serde_json::Value>,
 }
 
 impl From<User> for UserView {
     fn from(u: User) -> UserView {
-        UserView {
-            id: u.id.to_string(),
-            username: u.username.as_str().to_owned(),
-            email: u.email,
-            name: u.name,
-            roles: u.roles.into_iter().map(RoleDto::from).collect(),
-            disabled: u.disabled,
-            created_at: u.created_at.to_rfc3339(),
-            updated_at: u.updated_at.to_rfc3339(),
-        }
+        UserView::from(&u)
     }
 }
 
@@ -94,6 +88,7 @@ impl From<&User> for UserView {
             disabled: u.disabled,
             created_at: u.created_at.to_rfc3339(),
             updated_at: u.updated_at.to_rfc3339(),
+            claims: Any(serde_json::Value::Object(u.claims.clone())),
         }
     }
 }
@@ -113,6 +108,11 @@ pub struct CreateUser {
     pub roles: Option<Vec<RoleDto>>,
     /// Defaults to `false`.
     pub disabled: Option<bool>,
+    /// Custom claims for the user's id_tokens, userinfo and JWT access tokens:
+    /// a JSON object, ≤ 8 KiB, without registered names (`iss`, `sub`, `aud`,
+    /// `exp`, …). They are added after the scope's standard claims and win
+    /// over them (`email_verified: true`, say).
+    pub claims: Option<Any<serde_json::Value>>,
 }
 
 /// Changes to a user; absent fields stay as they are, `null` clears `email` or `name`.
@@ -127,6 +127,8 @@ pub struct UpdateUser {
     pub disabled: Option<bool>,
     pub email: MaybeUndefined<String>,
     pub name: MaybeUndefined<String>,
+    /// Replaces the custom claims as a whole (`{}` removes them all).
+    pub claims: Option<Any<serde_json::Value>>,
 }
 
 /// One page of users in username order.
@@ -187,6 +189,7 @@ impl UsersApi {
                 name: b.name,
                 roles,
                 disabled: b.disabled.unwrap_or(false),
+                claims: b.claims.map(|c| c.0),
             },
         )
         .await?;
@@ -228,7 +231,7 @@ impl UsersApi {
 
     /// Update a user
     ///
-    /// Change roles, password, disabled, email or name. Refused with
+    /// Change roles, password, disabled, email, name or custom claims. Refused with
     /// `last_admin` when it would leave no enabled admin.
     #[oai(path = "/users/:id", method = "patch", operation_id = "updateUser")]
     async fn update(
@@ -246,6 +249,7 @@ impl UsersApi {
             disabled: b.disabled,
             email: patch(b.email),
             name: patch(b.name),
+            claims: b.claims.map(|c| c.0),
         };
         Ok(Json(users::update(&state, &id.0, changes).await?.into()))
     }

@@ -155,6 +155,7 @@ mod tests {
                 disabled: false,
                 created_at: Timestamp(0),
                 updated_at: Timestamp(0),
+                claims: Default::default(),
             }),
             method: AuthMethod::Basic,
             credential_scopes: scopes.map(|s| s.iter().map(|x| x.to_string()).collect()),

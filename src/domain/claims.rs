@@ -44,6 +44,24 @@ pub fn check(value: &Value) -> Result<Map<String, Value>, String> {
     Ok(map.clone())
 }
 
+/// The stored form of a checked custom-claims value: JSON text, empty for none.
+pub fn to_stored(value: &Value) -> Result<String, String> {
+    let map = check(value)?;
+    Ok(if map.is_empty() {
+        String::new()
+    } else {
+        Value::Object(map).to_string()
+    })
+}
+
+/// Reads the stored form back.
+pub fn from_stored(text: &str) -> Result<Map<String, Value>, String> {
+    match text {
+        "" => Ok(Map::new()),
+        text => serde_json::from_str(text).map_err(|e| format!("stored claims do not parse: {e}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,6 +77,10 @@ mod tests {
             let err = check(&json!({ name: 1 })).unwrap_err();
             assert!(err.contains(name), "{err}");
         }
+        assert_eq!(to_stored(&json!({})).unwrap(), "");
+        let kept = to_stored(&json!({"tenant": "t1"})).unwrap();
+        assert_eq!(from_stored(&kept).unwrap()["tenant"], "t1");
+        assert!(from_stored("").unwrap().is_empty());
         let big = "x".repeat(MAX_CLAIMS_BYTES);
         assert!(check(&json!({ "big": big })).is_err());
     }

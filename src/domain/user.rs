@@ -175,6 +175,8 @@ pub struct User {
     pub disabled: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Custom claims for id_tokens, userinfo and JWT access tokens.
+    pub claims: serde_json::Map<String, serde_json::Value>,
 }
 
 impl User {

@@ -11,6 +11,7 @@
 //! username = "alice"
 //! password = "alice-password"
 //! roles = ["member"]            # default ["member"]
+//! claims = { tenant = "acme", groups = ["billing"] }   # into id_tokens, userinfo, JWTs
 //!
 //! [[scopes]]
 //! name = "billing:read"
@@ -44,7 +45,7 @@ mod keys;
 
 use errors::{describe_toml_error, line_of};
 
-use crate::domain::{api_key, client, jwt, scope, user};
+use crate::domain::{api_key, claims, client, jwt, scope, user};
 use crate::secret::Kind;
 
 /// The shortest random part accepted in a seeded client secret.
@@ -73,6 +74,9 @@ pub struct SeedUser {
     pub name: Option<String>,
     #[serde(default)]
     pub disabled: bool,
+    /// Custom claims for the user's id_tokens, userinfo and JWT access tokens.
+    #[serde(default)]
+    pub claims: Option<serde_json::Value>,
 }
 
 #[derive(Clone, Deserialize)]
@@ -116,6 +120,9 @@ pub struct SeedClient {
     pub jwt_access_token_alg: Option<String>,
     #[serde(default)]
     pub audience: Vec<String>,
+    /// Custom claims for the client's client_credentials JWT access tokens.
+    #[serde(default)]
+    pub claims: Option<serde_json::Value>,
     #[serde(default = "enabled")]
     pub enabled: bool,
 }
@@ -215,6 +222,9 @@ pub fn parse(text: &str) -> Result<Seed, String> {
         if let Some(n) = &u.name {
             user::check_display_name(n).map_err(|m| err("name", m))?;
         }
+        if let Some(c) = &u.claims {
+            claims::check(c).map_err(|m| err("claims", m))?;
+        }
         seed.users.push(u);
     }
     for s in file.scopes {
@@ -291,6 +301,9 @@ pub fn parse(text: &str) -> Result<Seed, String> {
         client::check_post_logout_uris(&c.post_logout_redirect_uris)
             .map_err(|m| err("post_logout_redirect_uris", m))?;
         client::check_audience(&c.audience).map_err(|m| err("audience", m))?;
+        if let Some(v) = &c.claims {
+            claims::check(v).map_err(|m| err("claims", m))?;
+        }
         seed.clients.push(c);
     }
     let mut secrets: Vec<String> = Vec::new();

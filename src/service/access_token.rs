@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::domain::access::{AuthMethod, Principal};
 use crate::domain::client::Client;
@@ -86,13 +86,15 @@ pub struct Recipient<'a> {
     pub resource: Option<&'a str>,
 }
 
-/// Whose custom claims a JWT access token carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Carrying {
-    /// client_credentials: the client's own claims.
-    ClientClaims,
-    /// A user's grant: none of the client's.
-    Nothing,
+/// Whom an access token acts for, and so which custom claims a JWT access
+/// token carries.
+#[derive(Debug, Clone, Copy)]
+pub enum Acting<'a> {
+    /// client_credentials: the client itself (as its owner, `sub`), with the
+    /// client's own claims.
+    Client { owner: &'a User },
+    /// A user's grant: the user's claims, and when they signed in.
+    User { user: &'a User, auth_time: i64 },
 }
 
 /// Issues the client's kind of access token: opaque, or an RFC 9068 JWT whose
@@ -101,12 +103,15 @@ pub enum Carrying {
 pub async fn mint(
     state: &AppState,
     to: &Recipient<'_>,
-    carrying: Carrying,
+    acting: Acting<'_>,
     client: &Client,
-    user_id: &str,
     scopes: ScopeSet,
     family: Option<[u8; 16]>,
 ) -> Result<IssuedToken> {
+    let (user_id, custom, auth_time) = match acting {
+        Acting::Client { owner } => (owner.id.as_str(), &client.claims, None),
+        Acting::User { user, auth_time } => (user.id.as_str(), &user.claims, Some(auth_time)),
+    };
     let Some(alg) = client.jwt_access_alg else {
         return issue(state, client, user_id, scopes, family);
     };
@@ -116,10 +121,7 @@ pub async fn mint(
         Some(r) => vec![r.to_owned()],
         None => client.token_audience(),
     };
-    let mut jwt = match carrying {
-        Carrying::ClientClaims => client.claims.clone(),
-        Carrying::Nothing => Map::new(),
-    };
+    let mut jwt = custom.clone();
     jwt.insert("iss".into(), json!(to.issuer));
     jwt.insert("sub".into(), json!(claims.user_id));
     jwt.insert(
@@ -134,6 +136,9 @@ pub async fn mint(
     jwt.insert("jti".into(), json!(claims.id_hex()));
     jwt.insert("iat".into(), json!(claims.issued_at.unix()));
     jwt.insert("exp".into(), json!(claims.expires_at.unix()));
+    if let Some(t) = auth_time {
+        jwt.insert("auth_time".into(), json!(t));
+    }
     // latchkey's own: what revocation needs (the client's token epoch, the grant).
     jwt.insert(
         "lk_epoch".into(),

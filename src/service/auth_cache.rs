@@ -170,6 +170,7 @@ mod tests {
             disabled: false,
             created_at: Timestamp(0),
             updated_at: Timestamp(0),
+            claims: Default::default(),
         };
         (key, Arc::new(owner))
     }

@@ -139,6 +139,7 @@ async fn admin(state: &AppState, prepared: Option<Prepared>) -> Result<Bootstrap
             name: Some("Bootstrap administrator".into()),
             roles: [Role::Admin].into(),
             disabled: false,
+            claims: None,
         },
         phc,
     )

@@ -2,7 +2,7 @@
 //! when, signed with the client's `id_token_signed_response_alg`. Claims by
 //! scope: `profile` adds `name`, `preferred_username` and `updated_at`;
 //! `email` adds `email` and `email_verified` (false: latchkey never verifies
-//! an address).
+//! an address); the user's custom claims are added to every scope's.
 
 use serde_json::{json, Map, Value};
 
@@ -56,6 +56,11 @@ pub fn user_claims(user: &User, scopes: &ScopeSet) -> Map<String, Value> {
             c.insert("email".into(), json!(email));
             c.insert("email_verified".into(), json!(false));
         }
+    }
+    // The user's own claims come last and win over the scope's (a test may
+    // want `email_verified: true`); registered names never get here.
+    for (name, value) in &user.claims {
+        c.insert(name.clone(), value.clone());
     }
     c
 }

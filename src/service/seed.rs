@@ -61,6 +61,8 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
                         disabled: Some(u.disabled),
                         email: patch(&u.email),
                         name: patch(&u.name),
+                        // Claims left out are none: the file says the whole user.
+                        claims: Some(u.claims.clone().unwrap_or_else(|| serde_json::json!({}))),
                     },
                 )
                 .await?;
@@ -75,6 +77,7 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
                         name: u.name.clone(),
                         roles: roles.unwrap_or_else(|| [Role::Member].into()),
                         disabled: u.disabled,
+                        claims: u.claims.clone(),
                     },
                 )
                 .await?;
@@ -135,7 +138,12 @@ pub async fn apply(state: &AppState, seed: &Seed) -> Result<()> {
             post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
             jwt_access_token_alg: c.jwt_access_token_alg.clone(),
             audience: c.audience.clone(),
-            claims_json: String::new(),
+            claims_json: match &c.claims {
+                Some(v) => {
+                    crate::domain::claims::to_stored(v).map_err(|m| Error::invalid("claims", m))?
+                }
+                None => String::new(),
+            },
         };
         let clients = state.store.clients();
         match clients.get(&c.client_id)? {

@@ -46,6 +46,7 @@ impl Fixture {
             disabled: false,
             created_at: START.0,
             updated_at: START.0,
+            claims_json: String::new(),
         };
         state.store.users().insert(&user).await.expect("user");
         Fixture { state, clock }

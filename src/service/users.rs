@@ -1,6 +1,7 @@
 //! Users: create, read, update, delete, with the rules that keep the server
 //! administrable (usernames unique in any letter case, never zero admins).
 
+use crate::domain::claims;
 use crate::domain::time::Timestamp;
 use crate::domain::user::{self, Role, Roles, User, UserId, Username};
 use crate::error::{Error, Result};
@@ -20,6 +21,8 @@ pub struct NewUser {
     pub name: Option<String>,
     pub roles: Roles,
     pub disabled: bool,
+    /// Custom claims (a JSON object); `None` for none.
+    pub claims: Option<serde_json::Value>,
 }
 
 /// A change to an optional field: leave it, clear it, or set it.
@@ -39,6 +42,8 @@ pub struct UserChanges {
     pub disabled: Option<bool>,
     pub email: Patch<String>,
     pub name: Patch<String>,
+    /// Replaces the custom claims as a whole.
+    pub claims: Option<serde_json::Value>,
 }
 
 /// One page of users, and the cursor for the next page when there is one.
@@ -67,6 +72,10 @@ pub(crate) async fn create_hashed(
     if new.roles.is_empty() {
         return Err(Error::invalid("roles", "a user needs at least one role"));
     }
+    let claims = match &new.claims {
+        Some(c) => checked_claims(c)?,
+        None => serde_json::Map::new(),
+    };
     if state
         .store
         .users()
@@ -91,6 +100,7 @@ pub(crate) async fn create_hashed(
         disabled: new.disabled,
         created_at: now,
         updated_at: now,
+        claims,
     };
     match state.store.users().insert(&to_record(&user)).await {
         Ok(()) => Ok(user),
@@ -152,6 +162,10 @@ pub async fn update(state: &AppState, id: &str, changes: UserChanges) -> Result<
     if let Patch::Set(name) = &changes.name {
         user::check_display_name(name).map_err(|m| Error::invalid("name", m))?;
     }
+    let new_claims = match &changes.claims {
+        Some(c) => Some(checked_claims(c)?),
+        None => None,
+    };
     // Hash before taking the lock: argon2 is slow and needs no consistency.
     let new_hash = match changes.password {
         Some(pw) => Some(state.passwords.hash(pw.into_inner()).await?),
@@ -172,6 +186,9 @@ pub async fn update(state: &AppState, id: &str, changes: UserChanges) -> Result<
     }
     apply(&mut user.email, changes.email);
     apply(&mut user.name, changes.name);
+    if let Some(claims) = new_claims {
+        user.claims = claims;
+    }
     if was_admin && !user.is_active_admin() {
         ensure_another_admin(state, &user.id)?;
     }
@@ -239,6 +256,12 @@ fn check_optional(
     }
 }
 
+/// A custom-claims value checked by the domain rules (an object, ≤ 8 KiB,
+/// no registered names).
+fn checked_claims(value: &serde_json::Value) -> Result<serde_json::Map<String, serde_json::Value>> {
+    claims::check(value).map_err(|m| Error::invalid("claims", m))
+}
+
 fn username_taken(username: &Username) -> Error {
     Error::Conflict {
         code: "username_taken",
@@ -261,6 +284,11 @@ pub(crate) fn to_record(user: &User) -> UserRecord {
         disabled: user.disabled,
         created_at: user.created_at.unix(),
         updated_at: user.updated_at.unix(),
+        claims_json: if user.claims.is_empty() {
+            String::new()
+        } else {
+            serde_json::Value::Object(user.claims.clone()).to_string()
+        },
     }
 }
 
@@ -282,5 +310,6 @@ pub(crate) fn from_record(r: UserRecord) -> Result<User> {
         disabled: r.disabled,
         created_at: Timestamp(r.created_at),
         updated_at: Timestamp(r.updated_at),
+        claims: claims::from_stored(&r.claims_json).map_err(|_| corrupt("claims"))?,
     })
 }

@@ -25,11 +25,50 @@ pub struct UserRecord {
     pub disabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Custom claims as checked JSON text; empty for none.
+    pub claims_json: String,
+}
+
+/// Version 1, before custom claims.
+#[derive(Deserialize)]
+struct UserRecordV1 {
+    id: String,
+    username: String,
+    username_key: String,
+    email: Option<String>,
+    name: Option<String>,
+    password_hash: String,
+    roles: Vec<String>,
+    disabled: bool,
+    created_at: i64,
+    updated_at: i64,
 }
 
 impl Record for UserRecord {
-    const VERSION: u8 = 1;
+    const VERSION: u8 = 2;
     const KIND: &'static str = "user";
+
+    fn decode_older(version: u8, body: &[u8]) -> Result<Self, codec::CodecError> {
+        match version {
+            1 => {
+                let v = codec::decode_shape::<UserRecordV1>(Self::KIND, body)?;
+                Ok(UserRecord {
+                    id: v.id,
+                    username: v.username,
+                    username_key: v.username_key,
+                    email: v.email,
+                    name: v.name,
+                    password_hash: v.password_hash,
+                    roles: v.roles,
+                    disabled: v.disabled,
+                    created_at: v.created_at,
+                    updated_at: v.updated_at,
+                    claims_json: String::new(),
+                })
+            }
+            found => Err(codec::unreadable::<Self>(found)),
+        }
+    }
 }
 
 /// Access to users. Every mutation is durable when it returns `Ok`.
@@ -180,7 +219,19 @@ mod tests {
             disabled: false,
             created_at: 1,
             updated_at: 1,
+            claims_json: String::new(),
         }
+    }
+
+    /// A user stored before custom claims still reads, with none.
+    #[test]
+    fn version_1_records_are_upgraded() {
+        let current = record("u1", "Alice");
+        let v2 = codec::encode(&current).unwrap();
+        // An empty string is one length byte at the end of the layout.
+        let mut v1 = vec![1u8];
+        v1.extend_from_slice(&v2[1..v2.len() - 1]);
+        assert_eq!(codec::decode::<UserRecord>(&v1).unwrap(), current);
     }
 
     #[tokio::test]

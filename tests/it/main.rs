@@ -28,4 +28,5 @@ mod seed;
 mod spec_statuses;
 mod subprocess;
 mod swagger;
+mod user_claims;
 mod users;

@@ -117,9 +117,11 @@ pub async fn approve(
         let issued = access_token::mint(
             state,
             &to,
-            access_token::Carrying::Nothing,
+            access_token::Acting::User {
+                user,
+                auth_time: session.auth_time,
+            },
             &req.client,
-            user.id.as_str(),
             req.scopes.clone(),
             None,
         )

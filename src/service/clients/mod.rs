@@ -368,11 +368,8 @@ pub fn from_record(r: ClientRecord) -> Result<Client> {
         allow_plain_pkce: r.allow_plain_pkce,
         post_logout_redirect_uris: r.post_logout_redirect_uris,
         audience: r.audience,
-        claims: match r.claims_json.as_str() {
-            "" => serde_json::Map::new(),
-            text => serde_json::from_str(text)
-                .map_err(|e| Error::Internal(format!("stored client claims do not parse: {e}")))?,
-        },
+        claims: crate::domain::claims::from_stored(&r.claims_json)
+            .map_err(|m| Error::Internal(format!("client {}: {m}", r.client_id)))?,
         jwt_access_alg: match r.jwt_access_token_alg.as_deref() {
             None => None,
             Some(a) => Some(Alg::parse(a).ok_or_else(|| {

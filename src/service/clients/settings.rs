@@ -29,14 +29,7 @@ pub(super) fn chosen_id(chosen: &str) -> Result<ClientId> {
 pub(super) fn claims_json(value: Option<&serde_json::Value>) -> Result<String> {
     match value {
         None => Ok(String::new()),
-        Some(v) => {
-            let map = crate::domain::claims::check(v).map_err(|m| Error::invalid("claims", m))?;
-            Ok(if map.is_empty() {
-                String::new()
-            } else {
-                serde_json::Value::Object(map).to_string()
-            })
-        }
+        Some(v) => crate::domain::claims::to_stored(v).map_err(|m| Error::invalid("claims", m)),
     }
 }
 

@@ -7,7 +7,7 @@ use crate::domain::pkce;
 use crate::domain::scope::ScopeSet;
 use crate::error::{Error, Result};
 use crate::secret::{fingerprint, Kind};
-use crate::service::access_token::{IssuedToken, Recipient};
+use crate::service::access_token::{Acting, IssuedToken, Recipient};
 use crate::service::id_token::{self, Subject};
 use crate::service::{live, revocation};
 use crate::state::AppState;
@@ -94,7 +94,11 @@ pub(super) async fn redeem(
     // Only what the client may still request (an admin may have taken a scope
     // away since the user consented).
     let scopes = granted.intersect(&client.scopes);
-    let mut issued = user_token(state, to, client, user.id.as_str(), scopes, family).await?;
+    let acting = Acting::User {
+        user: &user,
+        auth_time: rec.auth_time,
+    };
+    let mut issued = user_token(state, to, client, acting, scopes, family).await?;
     if client.allows(GrantType::RefreshToken) {
         let origin = refresh_token::Origin {
             family: &rec.family,

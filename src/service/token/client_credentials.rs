@@ -36,9 +36,8 @@ pub(super) async fn issue(
     access_token::mint(
         state,
         to,
-        access_token::Carrying::ClientClaims,
+        access_token::Acting::Client { owner: &owner },
         client,
-        owner.id.as_str(),
         scopes,
         None,
     )

@@ -136,18 +136,16 @@ pub async fn token(
 }
 
 /// The access token of a user's grant (a code or a refresh): the client's
-/// format, none of the client's own claims.
+/// format, the user's claims, none of the client's own.
 async fn user_token(
     state: &AppState,
     to: &Recipient<'_>,
     client: &crate::domain::client::Client,
-    user_id: &str,
+    acting: crate::service::access_token::Acting<'_>,
     scopes: ScopeSet,
     family: [u8; 16],
 ) -> Result<IssuedToken> {
-    let carrying = crate::service::access_token::Carrying::Nothing;
-    crate::service::access_token::mint(state, to, carrying, client, user_id, scopes, Some(family))
-        .await
+    crate::service::access_token::mint(state, to, acting, client, scopes, Some(family)).await
 }
 
 fn invalid_grant(description: impl Into<String>) -> Error {

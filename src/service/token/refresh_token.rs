@@ -14,7 +14,7 @@ use crate::domain::scope::ScopeSet;
 use crate::domain::user::User;
 use crate::error::{Error, Result};
 use crate::secret::{fingerprint, Kind, Redacted};
-use crate::service::access_token::{IssuedToken, Recipient};
+use crate::service::access_token::{Acting, IssuedToken, Recipient};
 use crate::service::id_token::{self, Subject};
 use crate::service::{live, revocation};
 use crate::state::AppState;
@@ -230,7 +230,11 @@ pub(super) async fn refresh(
         }
         Use::Unknown => return Err(bad()),
     }
-    let mut issued = user_token(state, to, client, user.id.as_str(), scopes, family).await?;
+    let acting = Acting::User {
+        user: &user,
+        auth_time: current.auth_time,
+    };
+    let mut issued = user_token(state, to, client, acting, scopes, family).await?;
     issued.refresh_token = Some(Redacted::new(secret));
     // OIDC Core §12.2: a new id_token for the same sign-in, without a nonce.
     let subject = Subject {
