@@ -21,6 +21,7 @@ mod lifecycle;
 mod oauth;
 mod oidc;
 mod openapi;
+mod openidconnect_rs;
 mod redirect_safety;
 mod refresh;
 mod scopes;
