@@ -50,6 +50,7 @@ pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
     });
     let limit = state.config.body_limit;
     let others = Route::new()
+        .at("/", get(pages::front_door::front_door))
         .nest("/docs", docs)
         .at("/openapi.json", spec_json)
         .at("/openapi.yaml", spec_yaml)
@@ -76,7 +77,7 @@ pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
 fn is_other(path: &str) -> bool {
     matches!(
         path,
-        "/docs"
+        "/" | "/docs"
             | "/openapi.json"
             | "/openapi.yaml"
             | "/oauth/authorize"

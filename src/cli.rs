@@ -32,8 +32,19 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print the OpenAPI document (JSON) and exit.
     Openapi,
-    /// Exit 0 if a server answers 200 on /health, 1 otherwise (for images without curl).
+    /// Exit 0 if a server answers 200 on /ready, 1 otherwise (for images without curl).
     Healthcheck(HealthcheckArgs),
+    /// Check a stopped server's store: it opens, every record decodes, and the
+    /// indexes (usernames, API-key hashes, owners) agree with the records.
+    /// Exit 0 when consistent, 1 otherwise.
+    CheckStore(CheckStoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckStoreArgs {
+    /// Directory of the database (as given to `serve --data-dir`).
+    #[arg(long, env = "LATCHKEY_DATA_DIR", default_value = "latchkey-data")]
+    pub data_dir: PathBuf,
 }
 
 #[derive(Args)] // no Debug: holds --admin-password

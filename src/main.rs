@@ -27,6 +27,16 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::CheckStore(args) => match check_store(&args.data_dir) {
+            Ok(summary) => {
+                println!("{summary}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("latchkey check-store: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Serve(args) => match serve(args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -34,6 +44,31 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+    }
+}
+
+/// Opens the store at `dir` (never creating one) and checks its indexes.
+fn check_store(dir: &std::path::Path) -> Result<String, String> {
+    let location = Location::Dir(dir.to_owned());
+    if location.is_new() {
+        return Err(format!("there is no store in {}", dir.display()));
+    }
+    let store = Store::open(&location, DEFAULT_CACHE_BYTES).map_err(|e| e.to_string())?;
+    let report = store.check_indexes().map_err(|e| e.to_string())?;
+    let counts: Vec<String> = report
+        .records
+        .iter()
+        .map(|(kind, n)| format!("{n} {kind}"))
+        .collect();
+    if report.problems.is_empty() {
+        Ok(format!("consistent: {}", counts.join(", ")))
+    } else {
+        Err(format!(
+            "{} problems ({}):\n{}",
+            report.problems.len(),
+            counts.join(", "),
+            report.problems.join("\n")
+        ))
     }
 }
 

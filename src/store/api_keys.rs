@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::abort;
 use sled::Transactional;
 
+use super::check;
 use super::codec::{self, Record};
 use super::flusher::Changes;
 use super::tree::{self, TxResult};
@@ -136,6 +137,29 @@ impl ApiKeys {
 
     pub fn get(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         tree::get(&self.keys, id.as_bytes())
+    }
+
+    /// Checks the hash and owner indexes against the records (see [`super::check`]).
+    pub(crate) fn check(&self, report: &mut check::IndexReport) -> Result<usize, StoreError> {
+        check::index::<ApiKeyRecord>(
+            &self.keys,
+            &self.by_hash,
+            "api_keys_by_hash",
+            |k| {
+                k.hashes()
+                    .into_iter()
+                    .map(|h| (h, k.id.clone().into_bytes()))
+                    .collect()
+            },
+            report,
+        )?;
+        check::index::<ApiKeyRecord>(
+            &self.keys,
+            &self.by_owner,
+            "api_keys_by_owner",
+            |k| vec![(k.owner_key(), Vec::new())],
+            report,
+        )
     }
 
     /// The key whose current or previous secret hashes to `hash`.

@@ -8,6 +8,7 @@
 //! stores the plain records defined beside each tree.
 
 pub mod api_keys;
+pub mod check;
 pub mod clients;
 pub mod codec;
 mod flusher;
@@ -150,6 +151,17 @@ impl Store {
     /// [`Generation`]).
     pub fn generation(&self) -> Arc<Generation> {
         self.inner.generation.clone()
+    }
+
+    /// Whether every secondary index agrees with its records (users by
+    /// name, API keys by hash and owner, clients by owner).
+    pub fn check_indexes(&self) -> Result<check::IndexReport, StoreError> {
+        let mut report = check::IndexReport::default();
+        let users = self.inner.users.check(&mut report)?;
+        let keys = self.inner.api_keys.check(&mut report)?;
+        let clients = self.inner.clients.check(&mut report)?;
+        report.records = vec![("users", users), ("API keys", keys), ("clients", clients)];
+        Ok(report)
     }
 
     pub fn users(&self) -> &Users {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::abort;
 use sled::Transactional;
 
+use super::check;
 use super::codec::{self, Record};
 use super::flusher::Changes;
 use super::tree::{self, TxResult};
@@ -128,6 +129,22 @@ impl Users {
             }
         }
         Ok(out)
+    }
+
+    /// Checks `users_by_name` against the records (see [`super::check`]).
+    pub(crate) fn check(&self, report: &mut check::IndexReport) -> Result<usize, StoreError> {
+        check::index::<UserRecord>(
+            &self.users,
+            &self.by_name,
+            "users_by_name",
+            |u| {
+                vec![(
+                    u.username_key.clone().into_bytes(),
+                    u.id.clone().into_bytes(),
+                )]
+            },
+            report,
+        )
     }
 
     /// Every user; for rules that look at all of them (how many admins remain).

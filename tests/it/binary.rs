@@ -1,5 +1,5 @@
 //! The `latchkey` binary itself: banner, signals, `kill -9` durability,
-//! `healthcheck` and `openapi` subcommands.
+//! `healthcheck`, `check-store` and `openapi` subcommands.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -162,6 +162,15 @@ async fn a_created_user_survives_kill_9() {
     served.signal("-KILL");
     served.wait_exit();
 
+    // The killed server's store opens and its indexes agree with its records.
+    let checked = Command::new(BIN)
+        .args(["check-store", "--data-dir", data])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&checked.stdout);
+    assert!(checked.status.success(), "{said} {checked:?}");
+    assert!(said.starts_with("consistent: 2 users"), "{said}");
+
     let served = Served::start(&args);
     let resp = client()
         .get(format!("{}/api/v1/users/me", served.base))
@@ -170,6 +179,19 @@ async fn a_created_user_survives_kill_9() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
+}
+
+/// `check-store` never makes a store: a directory without one is an error.
+#[test]
+fn check_store_refuses_a_directory_without_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["check-store", "--data-dir", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("there is no store"));
+    assert!(!dir.path().join("db").exists(), "nothing was created");
 }
 
 /// `latchkey healthcheck` exits 0 against a live server and 1 against a dead port.

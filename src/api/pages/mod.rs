@@ -1,7 +1,8 @@
 //! The authorization endpoint's HTML: `GET /oauth/authorize` ([`authorize`]),
 //! the login ([`login`]) and consent ([`consent`]) forms it shows, the
 //! out-of-band result pages, and `GET /oauth/logout` ([`logout`]); the shared
-//! layout in [`layout`], the cookies in `cookies`.
+//! layout in [`layout`], the cookies in `cookies`; and the front door `GET /`
+//! ([`front_door`]).
 //!
 //! Plain server-rendered HTML that works without JavaScript, with no external
 //! assets; every value is escaped; every page forbids framing. The forms carry
@@ -13,6 +14,7 @@
 pub mod authorize;
 pub mod consent;
 mod cookies;
+pub mod front_door;
 pub mod layout;
 pub mod login;
 pub mod logout;
