@@ -31,8 +31,10 @@ pub struct ApiKeyView {
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339; absent: never expires.
+    #[oai(nullable)]
     pub expires_at: Option<String>,
     /// RFC 3339; advisory (recorded in batches).
+    #[oai(nullable)]
     pub last_used_at: Option<String>,
     /// Advisory.
     pub use_count: u64,
@@ -96,6 +98,7 @@ pub struct CreateApiKey {
 pub struct ApiKeyList {
     pub api_keys: Vec<ApiKeyView>,
     /// Pass as `after` for the next page; absent on the last page.
+    #[oai(nullable)]
     pub next_after: Option<String>,
 }
 

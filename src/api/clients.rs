@@ -33,6 +33,7 @@ pub struct ClientView {
     /// The scopes the client may request.
     pub scopes: Vec<String>,
     /// Lifetime of its access tokens; absent: the server default (`--access-token-ttl`).
+    #[oai(nullable)]
     pub access_token_ttl_seconds: Option<i64>,
     pub enabled: bool,
     /// A first-party application: users are not asked to consent.
@@ -47,6 +48,7 @@ pub struct ClientView {
     pub access_token_format: String,
     /// For `jwt` access tokens: `RS256`, `ES256` or `EdDSA`.
     #[oai(skip_serializing_if_is_none)]
+    #[oai(nullable)]
     pub access_token_signed_response_alg: Option<String>,
     /// The JWT access tokens' `aud` (empty: the client id).
     pub audience: Vec<String>,
@@ -99,6 +101,7 @@ impl From<Client> for ClientView {
 #[derive(Object)] // no Debug: holds the secret
 pub struct ClientCredentials {
     /// The secret (`lk_cs_…`); absent for public clients.
+    #[oai(nullable)]
     pub client_secret: Option<String>,
     /// Where to fetch tokens.
     pub token_endpoint: String,
@@ -194,6 +197,7 @@ pub struct UpdateClient {
 pub struct ClientList {
     pub clients: Vec<ClientView>,
     /// Pass as `after` for the next page; absent on the last page.
+    #[oai(nullable)]
     pub next_after: Option<String>,
 }
 

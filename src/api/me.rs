@@ -36,8 +36,10 @@ pub struct Me {
     /// How this request authenticated.
     pub auth_method: AuthMethodDto,
     /// The API key, when `auth_method` is `api_key`.
+    #[oai(nullable)]
     pub api_key: Option<KeyRef>,
     /// The OAuth client the access token was issued to, when `auth_method` is `access_token`.
+    #[oai(nullable)]
     pub client_id: Option<String>,
     /// The credential's scopes. For Basic auth, the built-in scopes the user's
     /// roles grant; for an API key or token, exactly the scopes it carries.

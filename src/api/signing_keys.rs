@@ -30,6 +30,7 @@ pub struct SigningKeyView {
     pub active: bool,
     /// A retired key leaves the JWKS then (RFC 3339), once every token it
     /// signed has expired.
+    #[oai(nullable)]
     pub retires_at: Option<String>,
 }
 

@@ -56,8 +56,10 @@ pub struct UserView {
     pub id: String,
     /// Login name, as created (unique case-insensitively).
     pub username: String,
+    #[oai(nullable)]
     pub email: Option<String>,
     /// Display name.
+    #[oai(nullable)]
     pub name: Option<String>,
     pub roles: Vec<RoleDto>,
     /// A disabled user cannot authenticate in any way.
@@ -136,6 +138,7 @@ pub struct UpdateUser {
 pub struct UserList {
     pub users: Vec<UserView>,
     /// Pass as `after` to get the next page; absent on the last page.
+    #[oai(nullable)]
     pub next_after: Option<String>,
 }
 
