@@ -12,6 +12,10 @@ data dir on loopback, and reports:
   * the same for API-key (Bearer) GET /api/v1/users/me, with `--keys N` keys stored
   * client_credentials issuance: POST /oauth/token, form body, client_secret_basic
   * access-token (Bearer lk_at_) GET /api/v1/users/me
+  * JWT access tokens (RFC 9068): client_credentials issuance signed with RS256,
+    ES256 and EdDSA, and a repeated JWT on GET /api/v1/users/me (unless --no-jwt),
+    with the OpenID Connect targets: EdDSA and ES256 issuance >= 50 % of opaque
+    issuance, a repeated JWT on /users/me >= 80 % of an opaque token
   * restart: stop, start again on the same data dir, time to the first 200 on /ready
 
 Regression guard: the same run measures the bare poem server of the peers benchmark
@@ -21,8 +25,18 @@ $BASELINE_BIN) and prints latchkey's ratios to it, with the targets of
 `../shared/bench/peers/ratios.py`. As there, the server runs pinned to CPU 0 and wrk
 (one thread) to CPU 1, unless --no-pin.
 
+Soak mode (--soak): 1,000,000 client_credentials tokens (wrk in 10 s chunks until
+the count is reached), then 100,000 tokens of a 20-second client issued and revoked
+over HTTP; checks that RSS stays under 64 MiB, that p99 of the last chunk is not
+above twice the first's (plus 1 ms), and that once the revocations have expired
+and the minute's sweep has run, the stopped store's revocation list is back to
+its baseline (`latchkey check-store` counts it), and that a second round of
+revocations does not grow the directory by more than a quarter (sled keeps its
+files' size but reuses what the sweep freed).
+  python3 scripts/load.py --soak [--soak-tokens 1000000] [--soak-revocations 100000]
+
 Usage: python3 scripts/load.py [--duration 10] [--connections 32] [--threads 1] [--keys 100000]
-                               [--no-pin] [--no-baseline]
+                               [--no-pin] [--no-baseline] [--no-jwt]
 Needs wrk (Debian package `wrk`) and a release build (`cargo build --release`).
 Only 127.0.0.1 is ever contacted; every wait is bounded.
 """
@@ -53,6 +67,11 @@ TARGETS = [("client_credentials token / bare token", "token", 0.75),
            ("GET /health / bare GET", "health", 0.90),
            ("API-key /users/me / bare GET", "api_key", 0.70),
            ("access-token /users/me / bare GET", "access_token", 0.70)]
+# OpenID Connect targets (issue: JWT issuance vs opaque issuance, in the same run;
+# RSA-2048 signing costs about a millisecond, so RS256 is written down as it is).
+JWT_ALGS = ["RS256", "ES256", "EdDSA"]
+JWT_ISSUANCE_TARGETS = {"ES256": 0.50, "EdDSA": 0.50}
+JWT_ME_TARGET = 0.80
 SERVER_CPU, LOAD_CPU = 0, 1
 PIN = True
 
@@ -210,6 +229,158 @@ def post_json(port, path, auth, body=None, form=None, timeout=30):
     return json.loads(data)
 
 
+def store_counts(data):
+    """`latchkey check-store` on a stopped server's directory: its counts."""
+    out = subprocess.run([BIN, "check-store", "--data-dir", data], capture_output=True,
+                         text=True, timeout=120)
+    if out.returncode != 0:
+        sys.exit(f"check-store failed: {out.stderr[-2000:]}")
+    return dict((kind, int(n)) for n, kind in re.findall(r"(\d+) ([a-zA-Z ]+?)(?:,|$)", out.stdout))
+
+
+def dir_bytes(path):
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path) for f in fs)
+
+
+def vm_hwm_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return -1
+
+
+def soak(args):
+    """The soak run (see the module docstring)."""
+    import concurrent.futures
+    data = tempfile.mkdtemp(prefix="latchkey-soak-")
+    port = free_port()
+    env = dict(os.environ, LATCHKEY_LOG="warn")
+    cmd = [BIN, "serve", "--bind", f"127.0.0.1:{port}", "--data-dir", data,
+           "--admin-password", ADMIN_PASSWORD]
+    basic = "Basic " + base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=env, preexec_fn=pin_server)
+    started = time.monotonic()
+    try:
+        wait_for(port, "/ready", started)
+        client = post_json(port, "/api/v1/clients", basic, {
+            "name": "soak", "type": "confidential", "grant_types": ["client_credentials"],
+            "scopes": ["read"]})
+        auth = "Basic " + base64.b64encode(
+            f"{client['client_id']}:{client['client_secret']}".encode()).decode()
+        form = "grant_type=client_credentials&scope=read"
+        issued, chunks = 0, []
+        deadline = time.monotonic() + 1800
+        while issued < args.soak_tokens and time.monotonic() < deadline:
+            rps, p50, p99 = run_wrk(port, "/oauth/token", 10, args.connections, args.threads,
+                                    auth, form=form)
+            issued += int(rps * 10)
+            chunks.append((rps, p50, p99))
+        baseline_size = dir_bytes(data)
+        # 100,000 short-lived tokens, each revoked (a durable write apiece).
+        short = post_json(port, "/api/v1/clients", basic, {
+            "name": "soak-revocations", "type": "confidential",
+            "grant_types": ["client_credentials"], "scopes": ["read"],
+            "access_token_ttl_seconds": 20})
+        short_auth = "Basic " + base64.b64encode(
+            f"{short['client_id']}:{short['client_secret']}".encode()).decode()
+
+        def revoke_some(n):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            for _ in range(n):
+                conn.request("POST", "/oauth/token", form,
+                             {"Authorization": short_auth,
+                              "Content-Type": "application/x-www-form-urlencoded"})
+                resp = conn.getresponse()
+                token = json.loads(resp.read())["access_token"]
+                conn.request("POST", "/oauth/revoke", f"token={token}",
+                             {"Authorization": short_auth,
+                              "Content-Type": "application/x-www-form-urlencoded"})
+                resp = conn.getresponse()
+                resp.read()
+                if resp.status != 200:
+                    raise RuntimeError(f"revoke: HTTP {resp.status}")
+            conn.close()
+            return n
+
+        workers = 32
+        per = [args.soak_revocations // workers + (i < args.soak_revocations % workers)
+               for i in range(workers)]
+        rounds = []
+        for _ in range(2):
+            # Two rounds: the second shows the store reuses what the sweep freed.
+            t0 = time.monotonic()
+            with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+                revoked = sum(pool.map(revoke_some, per))
+            t_revoke = time.monotonic() - t0
+            peak_size = dir_bytes(data)
+            # The last token expires 20 s after its revocation; the sweep runs
+            # every 60 s: 90 s later every entry is gone.
+            time.sleep(90)
+            rounds.append((revoked, t_revoke, peak_size, dir_bytes(data)))
+        rss_peak = vm_hwm_kib(proc.pid)
+        rss_now = rss_kib(proc.pid)
+        stop(proc)
+        counts = store_counts(data)
+        final_size = dir_bytes(data)
+    finally:
+        stop(proc)
+    shutil.rmtree(data, ignore_errors=True)
+    print(f"soak: {issued} client_credentials tokens in {len(chunks)} chunks of 10 s")
+    for i, (revoked, t_revoke, peak, swept) in enumerate(rounds):
+        print(f"  revocation round {i + 1}: {revoked} tokens issued and revoked in {t_revoke:.0f} s "
+              f"({revoked / t_revoke:.0f}/s); store {peak / 1e6:.1f} MB, {swept / 1e6:.1f} MB "
+              f"after the sweep")
+    for i in (0, len(chunks) - 1):
+        print(f"  chunk {i + 1}: {chunks[i][0]:.0f} req/s, p50 {chunks[i][1]}, p99 {chunks[i][2]}")
+    print(f"  RSS peak (VmHWM) {rss_peak / 1024:.1f} MiB, after the revocations {rss_now / 1024:.1f} MiB")
+    print(f"  store: {baseline_size / 1e6:.1f} MB before the revocations, {final_size / 1e6:.1f} MB "
+          f"at the end; entries left: {counts.get('revoked tokens')} revoked tokens, "
+          f"{counts.get('revocation markers')} markers")
+
+    def ms(v):
+        return float(v[:-2]) if v.endswith("ms") else float(v[:-2]) / 1000 if v.endswith("us") \
+            else float(v[:-1]) * 1000
+    failures = []
+    if rss_peak > 64 * 1024:
+        failures.append(f"RSS peak {rss_peak / 1024:.1f} MiB > 64 MiB")
+    if ms(chunks[-1][2]) > 2 * ms(chunks[0][2]) + 1:
+        failures.append(f"p99 grew from {chunks[0][2]} to {chunks[-1][2]}")
+    if rounds[1][2] > 1.25 * rounds[0][2] + 1e6:
+        failures.append(f"the second round grew the store to {rounds[1][2] / 1e6:.1f} MB "
+                        f"(first: {rounds[0][2] / 1e6:.1f} MB): freed space is not reused")
+    if counts.get("revoked tokens") != 0:
+        failures.append(f"{counts.get('revoked tokens')} revoked tokens left after the sweep")
+    if failures:
+        sys.exit("soak FAILED: " + "; ".join(failures))
+    print("soak ok")
+
+
+def jwt_rows(port, basic, args):
+    """client_credentials issuance of JWT access tokens per algorithm, and a
+    repeated JWT (ES256) on /users/me."""
+    rows, token = [], None
+    form = "grant_type=client_credentials&scope=read"
+    for alg in JWT_ALGS:
+        client = post_json(port, "/api/v1/clients", basic, {
+            "name": f"load jwt {alg}", "type": "confidential",
+            "grant_types": ["client_credentials"], "scopes": ["read"],
+            "access_token_format": "jwt", "access_token_signed_response_alg": alg})
+        auth = "Basic " + base64.b64encode(
+            f"{client['client_id']}:{client['client_secret']}".encode()).decode()
+        issued = post_json(port, "/oauth/token", auth, form=form)["access_token"]
+        if issued.count(".") != 2:
+            sys.exit(f"{alg}: expected a JWT access token, got {issued[:12]}…")
+        if alg == "ES256":
+            token = issued
+        rows.append((f"POST /oauth/token (JWT {alg})",) + run_wrk(
+            port, "/oauth/token", args.duration, args.connections, args.threads, auth, form=form))
+    rows.append(("GET /api/v1/users/me (JWT access token)",) + run_wrk(
+        port, "/api/v1/users/me", args.duration, args.connections, args.threads,
+        f"Bearer {token}"))
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=int, default=10)
@@ -218,6 +389,10 @@ def main():
     ap.add_argument("--keys", type=int, default=1, help="API keys stored before the load (at least 1)")
     ap.add_argument("--no-pin", action="store_true", help="do not pin the server and wrk to a CPU each")
     ap.add_argument("--no-baseline", action="store_true", help="skip the bare poem server")
+    ap.add_argument("--no-jwt", action="store_true", help="skip the JWT access-token rows")
+    ap.add_argument("--soak", action="store_true", help="the soak run instead of the table")
+    ap.add_argument("--soak-tokens", type=int, default=1_000_000)
+    ap.add_argument("--soak-revocations", type=int, default=100_000)
     args = ap.parse_args()
     global PIN
     PIN = not args.no_pin and (os.cpu_count() or 1) >= 2
@@ -225,6 +400,8 @@ def main():
         sys.exit("build first: cargo build --release")
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install wrk")
+    if args.soak:
+        return soak(args)
     bare = None if args.no_baseline else measure_baseline(args)
 
     data = tempfile.mkdtemp(prefix="latchkey-load-")
@@ -272,6 +449,8 @@ def main():
                 port, "/api/v1/users/me", args.duration, args.connections, args.threads,
                 f"Bearer {token}"),
         ]
+        if not args.no_jwt:
+            rows += jwt_rows(port, basic, args)
         after = rss_kib(proc.pid)
         # A flood of wrong passwords for one username: the first five pay argon2id,
         # then the username is throttled (401 too_many_attempts) and refusals cost
@@ -304,8 +483,20 @@ def main():
     health_rps = rows[0][1]
     for name, rps, _, _ in rows[1:6]:
         print(f"{name}: {100 * rps / health_rps:.0f} % of /health")
+    by = {name: rps for name, rps, _, _ in rows}
+    if not args.no_jwt:
+        opaque_token = by["POST /oauth/token (client_credentials)"]
+        opaque_me = by["GET /api/v1/users/me (access token)"]
+        for alg in JWT_ALGS:
+            ratio = by[f"POST /oauth/token (JWT {alg})"] / opaque_token
+            target = JWT_ISSUANCE_TARGETS.get(alg)
+            verdict = "    " if target is None else ("ok  " if ratio >= target else "MISS")
+            wanted = "written down as it is" if target is None else f"target >= {100 * target:.0f} %"
+            print(f"  {verdict} JWT {alg} issuance / opaque issuance: {100 * ratio:.1f} % ({wanted})")
+        ratio = by["GET /api/v1/users/me (JWT access token)"] / opaque_me
+        print(f"  {'ok  ' if ratio >= JWT_ME_TARGET else 'MISS'} repeated JWT /users/me / opaque: "
+              f"{100 * ratio:.1f} % (target >= {100 * JWT_ME_TARGET:.0f} %)")
     if bare:
-        by = {name: rps for name, rps, _, _ in rows}
         mine = {"token": by["POST /oauth/token (client_secret_post)"],
                 "health": by["GET /health"],
                 "api_key": by["GET /api/v1/users/me (API key)"],

@@ -154,13 +154,21 @@ impl Store {
     }
 
     /// Whether every secondary index agrees with its records (users by
-    /// name, API keys by hash and owner, clients by owner).
+    /// name, API keys by hash and owner, clients by owner); with the record
+    /// counts, the revocation list's included.
     pub fn check_indexes(&self) -> Result<check::IndexReport, StoreError> {
         let mut report = check::IndexReport::default();
         let users = self.inner.users.check(&mut report)?;
         let keys = self.inner.api_keys.check(&mut report)?;
         let clients = self.inner.clients.check(&mut report)?;
-        report.records = vec![("users", users), ("API keys", keys), ("clients", clients)];
+        let (revoked, markers) = self.inner.revocations.len();
+        report.records = vec![
+            ("users", users),
+            ("API keys", keys),
+            ("clients", clients),
+            ("revoked tokens", revoked),
+            ("revocation markers", markers),
+        ];
         Ok(report)
     }
 
