@@ -102,10 +102,11 @@ def wait_for(port, path, started, limit=10.0):
     sys.exit(f"no 200 on {path} within {limit} s")
 
 
-def rss_kib(pid):
+def rss_kib(pid, field="VmRSS"):
+    """A memory figure of /proc/PID/status in KiB (VmRSS now, VmHWM the peak)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return -1
 
@@ -242,14 +243,6 @@ def dir_bytes(path):
     return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path) for f in fs)
 
 
-def vm_hwm_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return -1
-
-
 def soak(args):
     """The soak run (see the module docstring)."""
     import concurrent.futures
@@ -318,7 +311,7 @@ def soak(args):
             # every 60 s: 90 s later every entry is gone.
             time.sleep(90)
             rounds.append((revoked, t_revoke, peak_size, dir_bytes(data)))
-        rss_peak = vm_hwm_kib(proc.pid)
+        rss_peak = rss_kib(proc.pid, "VmHWM")
         rss_now = rss_kib(proc.pid)
         stop(proc)
         counts = store_counts(data)

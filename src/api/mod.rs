@@ -9,6 +9,7 @@
 
 mod api_keys;
 pub mod auth;
+mod client_requests;
 mod clients;
 pub mod docs;
 pub mod error;

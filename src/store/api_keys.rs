@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::abort;
 use sled::Transactional;
 
-use super::check;
 use super::codec::{self, Record};
 use super::flusher::Changes;
 use super::tree::{self, TxResult};
@@ -93,13 +92,13 @@ impl From<ApiKeyRecordV1> for ApiKeyRecord {
 }
 
 impl ApiKeyRecord {
-    fn hashes(&self) -> BTreeSet<Vec<u8>> {
+    pub(super) fn hashes(&self) -> BTreeSet<Vec<u8>> {
         std::iter::once(self.secret_hash.clone())
             .chain(self.previous_hash.clone())
             .collect()
     }
 
-    fn owner_key(&self) -> Vec<u8> {
+    pub(super) fn owner_key(&self) -> Vec<u8> {
         tree::owner_key(&self.owner_id, &self.id)
     }
 }
@@ -117,9 +116,9 @@ impl Record for UsageRecord {
 }
 
 pub struct ApiKeys {
-    keys: sled::Tree,
-    by_hash: sled::Tree,
-    by_owner: sled::Tree,
+    pub(super) keys: sled::Tree,
+    pub(super) by_hash: sled::Tree,
+    pub(super) by_owner: sled::Tree,
     usage: sled::Tree,
     changes: Arc<Changes>,
 }
@@ -137,29 +136,6 @@ impl ApiKeys {
 
     pub fn get(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         tree::get(&self.keys, id.as_bytes())
-    }
-
-    /// Checks the hash and owner indexes against the records (see [`super::check`]).
-    pub(crate) fn check(&self, report: &mut check::IndexReport) -> Result<usize, StoreError> {
-        check::index::<ApiKeyRecord>(
-            &self.keys,
-            &self.by_hash,
-            "api_keys_by_hash",
-            |k| {
-                k.hashes()
-                    .into_iter()
-                    .map(|h| (h, k.id.clone().into_bytes()))
-                    .collect()
-            },
-            report,
-        )?;
-        check::index::<ApiKeyRecord>(
-            &self.keys,
-            &self.by_owner,
-            "api_keys_by_owner",
-            |k| vec![(k.owner_key(), Vec::new())],
-            report,
-        )
     }
 
     /// The key whose current or previous secret hashes to `hash`.

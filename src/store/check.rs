@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::codec::{self, Record};
-use super::StoreError;
+use super::{tree, ApiKeyRecord, ApiKeys, ClientRecord, Clients, StoreError, UserRecord, Users};
 
 /// What one index check found.
 #[derive(Debug, Default)]
@@ -23,7 +23,7 @@ pub(crate) type Entry = (Vec<u8>, Vec<u8>);
 
 /// Checks `index` against what `entries` derives from each record of
 /// `records`: no dangling, missing or mismatched entry; every record decodes.
-pub(crate) fn index<R: Record>(
+fn index<R: Record>(
     records: &sled::Tree,
     index: &sled::Tree,
     index_name: &str,
@@ -74,6 +74,60 @@ pub(crate) fn index<R: Record>(
     Ok(count)
 }
 
+/// `users_by_name` against the users.
+pub(crate) fn users(users: &Users, report: &mut IndexReport) -> Result<usize, StoreError> {
+    let entries = |u: &UserRecord| {
+        vec![(
+            u.username_key.clone().into_bytes(),
+            u.id.clone().into_bytes(),
+        )]
+    };
+    index(
+        &users.users,
+        &users.by_name,
+        "users_by_name",
+        entries,
+        report,
+    )
+}
+
+/// `api_keys_by_hash` and `api_keys_by_owner` against the keys.
+pub(crate) fn api_keys(keys: &ApiKeys, report: &mut IndexReport) -> Result<usize, StoreError> {
+    let hashes = |k: &ApiKeyRecord| {
+        k.hashes()
+            .into_iter()
+            .map(|h| (h, k.id.clone().into_bytes()))
+            .collect()
+    };
+    index(
+        &keys.keys,
+        &keys.by_hash,
+        "api_keys_by_hash",
+        hashes,
+        report,
+    )?;
+    let owners = |k: &ApiKeyRecord| vec![(k.owner_key(), Vec::new())];
+    index(
+        &keys.keys,
+        &keys.by_owner,
+        "api_keys_by_owner",
+        owners,
+        report,
+    )
+}
+
+/// `clients_by_owner` against the clients.
+pub(crate) fn clients(clients: &Clients, report: &mut IndexReport) -> Result<usize, StoreError> {
+    let owners = |c: &ClientRecord| vec![(tree::owner_key(&c.owner_id, &c.client_id), Vec::new())];
+    index(
+        &clients.clients,
+        &clients.by_owner,
+        "clients_by_owner",
+        owners,
+        report,
+    )
+}
+
 /// An index key for a message: text as it is, hashes in hex.
 fn printable(key: &[u8]) -> String {
     match std::str::from_utf8(key) {
@@ -84,23 +138,8 @@ fn printable(key: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Location, Store, UserRecord, DEFAULT_CACHE_BYTES};
-
-    fn user(id: &str, name: &str) -> UserRecord {
-        UserRecord {
-            id: id.into(),
-            username: name.into(),
-            username_key: name.into(),
-            email: None,
-            name: None,
-            password_hash: "$argon2id$…".into(),
-            roles: vec!["member".into()],
-            disabled: false,
-            created_at: 1,
-            updated_at: 1,
-            claims_json: String::new(),
-        }
-    }
+    use super::super::users::tests::record as user;
+    use super::super::{Location, Store, DEFAULT_CACHE_BYTES};
 
     #[tokio::test]
     async fn dangling_missing_and_mismatched_entries_are_reported() {

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::abort;
 use sled::Transactional;
 
-use super::check;
 use super::codec::{self, Record};
 use super::flusher::Changes;
 use super::tree::{self, TxResult};
@@ -134,8 +133,8 @@ impl From<ClientRecordV2> for ClientRecord {
 }
 
 pub struct Clients {
-    clients: sled::Tree,
-    by_owner: sled::Tree,
+    pub(super) clients: sled::Tree,
+    pub(super) by_owner: sled::Tree,
     changes: Arc<Changes>,
 }
 
@@ -188,17 +187,6 @@ impl Clients {
     }
 
     /// Ids of every client of `owner` (for deleting a user).
-    /// Checks `clients_by_owner` against the records (see [`super::check`]).
-    pub(crate) fn check(&self, report: &mut check::IndexReport) -> Result<usize, StoreError> {
-        check::index::<ClientRecord>(
-            &self.clients,
-            &self.by_owner,
-            "clients_by_owner",
-            |c| vec![(tree::owner_key(&c.owner_id, &c.client_id), Vec::new())],
-            report,
-        )
-    }
-
     pub fn ids_of(&self, owner: &str) -> Result<Vec<String>, StoreError> {
         tree::ids_of_owner(&self.by_owner, owner, None, usize::MAX)
     }

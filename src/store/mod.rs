@@ -158,9 +158,9 @@ impl Store {
     /// counts, the revocation list's included.
     pub fn check_indexes(&self) -> Result<check::IndexReport, StoreError> {
         let mut report = check::IndexReport::default();
-        let users = self.inner.users.check(&mut report)?;
-        let keys = self.inner.api_keys.check(&mut report)?;
-        let clients = self.inner.clients.check(&mut report)?;
+        let users = check::users(&self.inner.users, &mut report)?;
+        let keys = check::api_keys(&self.inner.api_keys, &mut report)?;
+        let clients = check::clients(&self.inner.clients, &mut report)?;
         let (revoked, markers) = self.inner.revocations.len();
         report.records = vec![
             ("users", users),

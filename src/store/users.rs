@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::abort;
 use sled::Transactional;
 
-use super::check;
 use super::codec::{self, Record};
 use super::flusher::Changes;
 use super::tree::{self, TxResult};
@@ -74,8 +73,8 @@ impl Record for UserRecord {
 
 /// Access to users. Every mutation is durable when it returns `Ok`.
 pub struct Users {
-    users: sled::Tree,
-    by_name: sled::Tree,
+    pub(super) users: sled::Tree,
+    pub(super) by_name: sled::Tree,
     changes: Arc<Changes>,
 }
 
@@ -129,22 +128,6 @@ impl Users {
             }
         }
         Ok(out)
-    }
-
-    /// Checks `users_by_name` against the records (see [`super::check`]).
-    pub(crate) fn check(&self, report: &mut check::IndexReport) -> Result<usize, StoreError> {
-        check::index::<UserRecord>(
-            &self.users,
-            &self.by_name,
-            "users_by_name",
-            |u| {
-                vec![(
-                    u.username_key.clone().into_bytes(),
-                    u.id.clone().into_bytes(),
-                )]
-            },
-            report,
-        )
     }
 
     /// Every user; for rules that look at all of them (how many admins remain).
@@ -220,11 +203,11 @@ impl Users {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::{Location, Store, DEFAULT_CACHE_BYTES};
     use super::*;
 
-    fn record(id: &str, name: &str) -> UserRecord {
+    pub(crate) fn record(id: &str, name: &str) -> UserRecord {
         UserRecord {
             id: id.into(),
             username: name.into(),

@@ -211,7 +211,7 @@ async fn code_flow_with_openid_returns_id_tokens() {
 }
 
 /// The claims of a JWT (the caller checks the signature elsewhere).
-fn payload(jwt: &str) -> Value {
+pub(crate) fn payload(jwt: &str) -> Value {
     use base64::Engine as _;
     let part = jwt.split('.').nth(1).unwrap();
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD

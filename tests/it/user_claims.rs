@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use crate::common::browser::{params_of, Browser};
 use crate::common::oauth::{ClientAuth, Grant, OAuthClient};
 use crate::common::{expect_error_naming, expect_json, TestServer};
+use crate::oidc::payload;
 
 const REDIRECT: &str = "http://127.0.0.1/cb";
 
@@ -20,16 +21,6 @@ async fn create(server: &TestServer, body: Value) -> reqwest::Response {
         .send()
         .await
         .unwrap()
-}
-
-/// The claims of a JWT (its signature is checked by the interop tests).
-fn payload(jwt: &str) -> Value {
-    use base64::Engine as _;
-    let part = jwt.split('.').nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(part)
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
 }
 
 #[tokio::test]
