@@ -9,12 +9,12 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sled::transaction::abort;
-use sled::Transactional;
 
 use super::codec::{self, Record};
 use super::flusher::Changes;
+use super::space::{transaction2, transaction3, transaction4, Prefix, Space};
 use super::tree::{self, TxResult};
-use super::{transaction_error, StoreError};
+use super::StoreError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeyRecord {
@@ -116,20 +116,24 @@ impl Record for UsageRecord {
 }
 
 pub struct ApiKeys {
-    pub(super) keys: sled::Tree,
-    pub(super) by_hash: sled::Tree,
-    pub(super) by_owner: sled::Tree,
-    usage: sled::Tree,
+    pub(super) keys: Space,
+    pub(super) by_hash: Space,
+    pub(super) by_owner: Space,
+    pub(super) usage: Space,
     changes: Arc<Changes>,
 }
 
 impl ApiKeys {
-    pub(crate) fn open(db: &sled::Db, changes: Arc<Changes>) -> Result<ApiKeys, StoreError> {
+    pub(crate) fn open(
+        db: &sled::Db,
+        prefix: Prefix,
+        changes: Arc<Changes>,
+    ) -> Result<ApiKeys, StoreError> {
         Ok(ApiKeys {
-            keys: db.open_tree("api_keys")?,
-            by_hash: db.open_tree("api_keys_by_hash")?,
-            by_owner: db.open_tree("api_keys_by_owner")?,
-            usage: db.open_tree("api_key_usage")?,
+            keys: Space::open(db, "api_keys", prefix)?,
+            by_hash: Space::open(db, "api_keys_by_hash", prefix)?,
+            by_owner: Space::open(db, "api_keys_by_owner", prefix)?,
+            usage: Space::open(db, "api_key_usage", prefix)?,
             changes,
         })
     }
@@ -164,8 +168,9 @@ impl ApiKeys {
 
     pub async fn insert(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
         let value = codec::encode(key)?;
-        (&self.keys, &self.by_hash, &self.by_owner)
-            .transaction(|(keys, hashes, owners)| -> TxResult<()> {
+        transaction3(
+            (&self.keys, &self.by_hash, &self.by_owner),
+            |keys, hashes, owners| -> TxResult<()> {
                 if keys.get(key.id.as_bytes())?.is_some() {
                     return abort(StoreError::Duplicate("API key id"));
                 }
@@ -178,8 +183,8 @@ impl ApiKeys {
                 keys.insert(key.id.as_bytes(), value.as_slice())?;
                 owners.insert(key.owner_key(), &[])?;
                 Ok(())
-            })
-            .map_err(transaction_error)?;
+            },
+        )?;
         self.changes.commit().await
     }
 
@@ -192,8 +197,9 @@ impl ApiKeys {
         id: &str,
         change: impl Fn(&mut ApiKeyRecord),
     ) -> Result<Option<ApiKeyRecord>, StoreError> {
-        let updated = (&self.keys, &self.by_hash)
-            .transaction(|(keys, hashes)| -> TxResult<Option<ApiKeyRecord>> {
+        let updated = transaction2(
+            (&self.keys, &self.by_hash),
+            |keys, hashes| -> TxResult<Option<ApiKeyRecord>> {
                 let Some(old) = tree::read_tx::<ApiKeyRecord>(keys, id.as_bytes())? else {
                     return Ok(None);
                 };
@@ -212,8 +218,8 @@ impl ApiKeys {
                 }
                 keys.insert(key.id.as_bytes(), value)?;
                 Ok(Some(key))
-            })
-            .map_err(transaction_error)?;
+            },
+        )?;
         if updated.is_some() {
             self.changes.commit().await?;
         }
@@ -221,22 +227,21 @@ impl ApiKeys {
     }
 
     pub async fn delete(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        let removed = (&self.keys, &self.by_hash, &self.by_owner, &self.usage)
-            .transaction(
-                |(keys, hashes, owners, usage)| -> TxResult<Option<ApiKeyRecord>> {
-                    let Some(old) = tree::read_tx::<ApiKeyRecord>(keys, id.as_bytes())? else {
-                        return Ok(None);
-                    };
-                    for h in old.hashes() {
-                        hashes.remove(h)?;
-                    }
-                    keys.remove(id.as_bytes())?;
-                    owners.remove(old.owner_key())?;
-                    usage.remove(id.as_bytes())?;
-                    Ok(Some(old))
-                },
-            )
-            .map_err(transaction_error)?;
+        let removed = transaction4(
+            (&self.keys, &self.by_hash, &self.by_owner, &self.usage),
+            |keys, hashes, owners, usage| -> TxResult<Option<ApiKeyRecord>> {
+                let Some(old) = tree::read_tx::<ApiKeyRecord>(keys, id.as_bytes())? else {
+                    return Ok(None);
+                };
+                for h in old.hashes() {
+                    hashes.remove(h)?;
+                }
+                keys.remove(id.as_bytes())?;
+                owners.remove(old.owner_key())?;
+                usage.remove(id.as_bytes())?;
+                Ok(Some(old))
+            },
+        )?;
         if removed.is_some() {
             self.changes.commit().await?;
         }
@@ -254,26 +259,23 @@ impl ApiKeys {
     /// (sled's background flush and the next durable write carry it), and uses of
     /// keys deleted meanwhile are dropped.
     pub fn add_usage(&self, uses: &[(String, i64, u64)]) -> Result<(), StoreError> {
-        (&self.keys, &self.usage)
-            .transaction(|(keys, usage)| -> TxResult<()> {
-                for (id, last_used_at, count) in uses {
-                    // Checked in the same transaction as the write, so a key
-                    // deleted meanwhile never gets a usage row back.
-                    if keys.get(id.as_bytes())?.is_none() {
-                        continue;
-                    }
-                    let mut u =
-                        tree::read_tx::<UsageRecord>(usage, id.as_bytes())?.unwrap_or_default();
-                    u.last_used_at = Some(
-                        u.last_used_at
-                            .map_or(*last_used_at, |t| t.max(*last_used_at)),
-                    );
-                    u.use_count = u.use_count.saturating_add(*count);
-                    usage.insert(id.as_bytes(), tree::encode_tx(&u)?)?;
+        transaction2((&self.keys, &self.usage), |keys, usage| -> TxResult<()> {
+            for (id, last_used_at, count) in uses {
+                // Checked in the same transaction as the write, so a key
+                // deleted meanwhile never gets a usage row back.
+                if keys.get(id.as_bytes())?.is_none() {
+                    continue;
                 }
-                Ok(())
-            })
-            .map_err(transaction_error)
+                let mut u = tree::read_tx::<UsageRecord>(usage, id.as_bytes())?.unwrap_or_default();
+                u.last_used_at = Some(
+                    u.last_used_at
+                        .map_or(*last_used_at, |t| t.max(*last_used_at)),
+                );
+                u.use_count = u.use_count.saturating_add(*count);
+                usage.insert(id.as_bytes(), tree::encode_tx(&u)?)?;
+            }
+            Ok(())
+        })
     }
 }
 

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::codec::{self, Record};
+use super::space::Space;
 use super::{tree, ApiKeyRecord, ApiKeys, ClientRecord, Clients, StoreError, UserRecord, Users};
 
 /// What one index check found.
@@ -24,8 +25,8 @@ pub(crate) type Entry = (Vec<u8>, Vec<u8>);
 /// Checks `index` against what `entries` derives from each record of
 /// `records`: no dangling, missing or mismatched entry; every record decodes.
 fn index<R: Record>(
-    records: &sled::Tree,
-    index: &sled::Tree,
+    records: &Space,
+    index: &Space,
     index_name: &str,
     entries: impl Fn(&R) -> Vec<Entry>,
     report: &mut IndexReport,
@@ -150,7 +151,7 @@ mod tests {
         assert!(report.problems.is_empty(), "{:?}", report.problems);
         assert_eq!(report.records[0], ("users", 2));
 
-        let index = store.inner.db.open_tree("users_by_name").unwrap();
+        let index = store.inner.base.db.open_tree("users_by_name").unwrap();
         index.remove("ann").unwrap();
         index.insert("bob", "u1").unwrap();
         index.insert("ghost", "u9").unwrap();

@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sled::transaction::abort;
-use sled::Transactional;
 
 use super::codec::{self, Record};
 use super::flusher::Changes;
+use super::space::{transaction2, Prefix, Space};
 use super::tree::{self, TxResult};
-use super::{transaction_error, StoreError};
+use super::StoreError;
 
 /// Names kept exactly as registered (redirect URIs, grant-type names, scope
 /// names): the store keeps strings, the domain parses them.
@@ -133,16 +133,20 @@ impl From<ClientRecordV2> for ClientRecord {
 }
 
 pub struct Clients {
-    pub(super) clients: sled::Tree,
-    pub(super) by_owner: sled::Tree,
+    pub(super) clients: Space,
+    pub(super) by_owner: Space,
     changes: Arc<Changes>,
 }
 
 impl Clients {
-    pub(crate) fn open(db: &sled::Db, changes: Arc<Changes>) -> Result<Clients, StoreError> {
+    pub(crate) fn open(
+        db: &sled::Db,
+        prefix: Prefix,
+        changes: Arc<Changes>,
+    ) -> Result<Clients, StoreError> {
         Ok(Clients {
-            clients: db.open_tree("clients")?,
-            by_owner: db.open_tree("clients_by_owner")?,
+            clients: Space::open(db, "clients", prefix)?,
+            by_owner: Space::open(db, "clients_by_owner", prefix)?,
             changes,
         })
     }
@@ -170,12 +174,10 @@ impl Clients {
             }
             None => {
                 let range = match after {
-                    Some(a) => {
-                        let mut k = a.as_bytes().to_vec();
-                        k.push(0);
-                        self.clients.range(k..)
-                    }
-                    None => self.clients.range::<&[u8], _>(..),
+                    Some(a) => self
+                        .clients
+                        .range_from(std::ops::Bound::Excluded(a.as_bytes())),
+                    None => self.clients.iter(),
                 };
                 for entry in range.take(limit) {
                     let (_, v) = entry?;
@@ -194,16 +196,17 @@ impl Clients {
     /// Stores a new client; `Duplicate` when the id is taken.
     pub async fn insert(&self, client: &ClientRecord) -> Result<(), StoreError> {
         let value = codec::encode(client)?;
-        (&self.clients, &self.by_owner)
-            .transaction(|(clients, owners)| -> TxResult<()> {
+        transaction2(
+            (&self.clients, &self.by_owner),
+            |clients, owners| -> TxResult<()> {
                 if clients.get(client.client_id.as_bytes())?.is_some() {
                     return abort(StoreError::Duplicate("client id"));
                 }
                 clients.insert(client.client_id.as_bytes(), value.as_slice())?;
                 owners.insert(tree::owner_key(&client.owner_id, &client.client_id), &[])?;
                 Ok(())
-            })
-            .map_err(transaction_error)?;
+            },
+        )?;
         self.changes.commit().await
     }
 
@@ -225,8 +228,7 @@ impl Clients {
                 change(&mut client);
                 clients.insert(client_id.as_bytes(), tree::encode_tx(&client)?)?;
                 Ok(Some(client))
-            })
-            .map_err(transaction_error)?;
+            })?;
         if updated.is_some() {
             self.changes.commit().await?;
         }
@@ -234,8 +236,9 @@ impl Clients {
     }
 
     pub async fn delete(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError> {
-        let removed = (&self.clients, &self.by_owner)
-            .transaction(|(clients, owners)| -> TxResult<Option<ClientRecord>> {
+        let removed = transaction2(
+            (&self.clients, &self.by_owner),
+            |clients, owners| -> TxResult<Option<ClientRecord>> {
                 let Some(old) = tree::read_tx::<ClientRecord>(clients, client_id.as_bytes())?
                 else {
                     return Ok(None);
@@ -243,8 +246,8 @@ impl Clients {
                 clients.remove(client_id.as_bytes())?;
                 owners.remove(tree::owner_key(&old.owner_id, client_id))?;
                 Ok(Some(old))
-            })
-            .map_err(transaction_error)?;
+            },
+        )?;
         // Flush even when nothing was removed here: a concurrent delete may have
         // won, and its removal must be on disk before this caller reports success.
         self.changes.commit().await?;

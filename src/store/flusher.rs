@@ -9,6 +9,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::thread::JoinHandle;
 
@@ -19,9 +20,6 @@ type Waiter = oneshot::Sender<Result<(), String>>;
 pub(crate) struct Flusher {
     queue: Mutex<Option<mpsc::Sender<Waiter>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
-    /// While set, writes do not wait for a flush of their own (see
-    /// [`Store::defer_durability`](super::Store::defer_durability)).
-    deferred: AtomicBool,
 }
 
 impl Flusher {
@@ -49,7 +47,6 @@ impl Flusher {
         Ok(Flusher {
             queue: Mutex::new(Some(tx)),
             thread: Mutex::new(Some(thread)),
-            deferred: AtomicBool::new(false),
         })
     }
 
@@ -63,19 +60,6 @@ impl Flusher {
         }
         rx.await
             .map_err(|_| "the flusher has stopped".to_string())?
-    }
-
-    /// [`flush`](Self::flush) as a store result: every tree's mutating method
-    /// ends with this, so it returns only once its change is on disk.
-    pub(crate) async fn durable(&self) -> Result<(), super::StoreError> {
-        if self.deferred.load(Ordering::Acquire) {
-            return Ok(());
-        }
-        self.flush().await.map_err(super::StoreError::Durability)
-    }
-
-    pub(crate) fn set_deferred(&self, on: bool) {
-        self.deferred.store(on, Ordering::Release);
     }
 
     /// Stops accepting flushes, lets the thread do its final flush, and waits for it.
@@ -113,18 +97,48 @@ impl Generation {
     }
 }
 
-/// The commit step of the identity trees (users, API keys, clients): the
-/// generation moves as soon as the change is applied (so a cached copy is
-/// stale at once, even if the flush then fails), then the change is made
-/// durable. The one place where cache invalidation happens.
+/// How one realm's trees make their changes durable: through the shared
+/// flusher, unless the realm defers durability (its start-up or creation,
+/// made durable by one flush at the end). For users, API keys and clients,
+/// [`commit`](Changes::commit) also moves the realm's generation as soon as the
+/// change is applied (so a cached copy is stale at once, even if the flush then
+/// fails): the one place where cache invalidation happens.
 pub(crate) struct Changes {
-    pub(crate) flusher: std::sync::Arc<Flusher>,
-    pub(crate) generation: std::sync::Arc<Generation>,
+    pub(crate) flusher: Arc<Flusher>,
+    pub(crate) generation: Arc<Generation>,
+    /// While set, writes do not wait for a flush of their own (see
+    /// [`Store::defer_durability`](super::Store::defer_durability)).
+    pub(crate) deferred: AtomicBool,
+    /// Set when the realm is deleted: its writes fail from then on.
+    pub(crate) retired: AtomicBool,
 }
 
 impl Changes {
+    pub(crate) fn new(flusher: Arc<Flusher>) -> Changes {
+        Changes {
+            flusher,
+            generation: Arc::default(),
+            deferred: AtomicBool::new(false),
+            retired: AtomicBool::new(false),
+        }
+    }
+
+    /// Returns once the changes made so far are on disk (at once while deferred).
+    pub(crate) async fn durable(&self) -> Result<(), super::StoreError> {
+        if self.retired.load(Ordering::Acquire) {
+            return Err(super::StoreError::RealmGone);
+        }
+        if self.deferred.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        self.flusher
+            .flush()
+            .await
+            .map_err(super::StoreError::Durability)
+    }
+
     pub(crate) async fn commit(&self) -> Result<(), super::StoreError> {
         self.generation.bump();
-        self.flusher.durable().await
+        self.durable().await
     }
 }

@@ -13,13 +13,16 @@ pub mod clients;
 pub mod codec;
 mod flusher;
 pub mod grants;
+pub mod realms;
 pub mod revocations;
 pub mod scopes;
 pub mod signing_keys;
+pub mod space;
 mod tree;
 pub mod users;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 pub use flusher::Generation;
@@ -28,9 +31,12 @@ use flusher::{Changes, Flusher};
 pub use api_keys::{ApiKeyRecord, ApiKeys, UsageRecord};
 pub use clients::{ClientRecord, Clients};
 pub use grants::{CodeRecord, ConsentRecord, Grants, RefreshRecord, SessionRecord, Use};
+pub use realms::{RealmRecord, RealmStatus, Realms};
 pub use revocations::{RevocationRecord, Revocations};
 pub use scopes::{ScopeRecord, Scopes};
 pub use signing_keys::{SigningKeyRecord, SigningKeys};
+pub use space::Prefix;
+use space::Space;
 pub use users::{UserRecord, Users};
 
 /// sled's page cache. Its 1 GiB default lets a busy server grow to ~100 MB of RSS;
@@ -70,19 +76,22 @@ pub enum StoreError {
     Durability(String),
     #[error("{0} already exists")]
     Duplicate(&'static str),
+    /// A write to a realm deleted meanwhile (what it wrote is removed with
+    /// the rest of the realm).
+    #[error("the realm was deleted")]
+    RealmGone,
     #[error("cannot open the store at {path}: {message}")]
     Open { path: String, message: String },
 }
 
-/// The database handle. Cheap to clone; all clones share one sled instance and
-/// one flusher.
+/// One realm's view of the database. Cheap to clone; every realm's views
+/// share one sled instance and one flusher.
 #[derive(Clone)]
 pub struct Store {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    db: sled::Db,
     users: Users,
     scopes: Scopes,
     api_keys: ApiKeys,
@@ -90,15 +99,24 @@ struct Inner {
     revocations: Revocations,
     grants: Grants,
     signing_keys: SigningKeys,
-    meta: sled::Tree,
+    meta: Space,
+    changes: Arc<Changes>,
+    prefix: Prefix,
+    base: Arc<Base>,
+}
+
+/// What every realm's view shares.
+struct Base {
+    db: sled::Db,
+    realms: Realms,
     // Field order matters on drop: the flusher's final flush runs before the
     // temporary directory is removed.
     flusher: Arc<Flusher>,
-    generation: Arc<Generation>,
     _temp: Option<tempfile::TempDir>,
 }
 
 impl Store {
+    /// Opens the database and returns the default realm's view of it.
     pub fn open(location: &Location, cache_bytes: u64) -> Result<Store, StoreError> {
         let (path, temp) = match location {
             Location::Dir(p) => (p.clone(), None),
@@ -111,46 +129,147 @@ impl Store {
             }
         };
         let db = open_db(&path, cache_bytes)?;
-        let meta = db.open_tree("meta")?;
-        check_format(&meta, &path)?;
+        check_format(&db.open_tree("meta")?, &path)?;
         let flusher = Arc::new(Flusher::start(db.clone()).map_err(|e| open_error(&path, e))?);
-        let generation = Arc::new(Generation::default());
-        let changes = Arc::new(Changes {
-            flusher: flusher.clone(),
-            generation: generation.clone(),
+        let base = Arc::new(Base {
+            realms: Realms {
+                tree: db.open_tree("realms")?,
+                db: db.clone(),
+            },
+            db,
+            flusher,
+            _temp: temp,
         });
-        let users = Users::open(&db, changes.clone())?;
-        let scopes = Scopes::open(&db, flusher.clone())?;
-        let api_keys = ApiKeys::open(&db, changes.clone())?;
-        let clients = Clients::open(&db, changes)?;
-        let revocations = Revocations::open(&db, flusher.clone())?;
-        let grants = Grants::open(&db, flusher.clone())?;
-        let signing_keys = SigningKeys {
-            tree: db.open_tree("signing_keys")?,
-            flusher: flusher.clone(),
-        };
+        Store::view(base, Prefix::DEFAULT)
+    }
+
+    fn view(base: Arc<Base>, prefix: Prefix) -> Result<Store, StoreError> {
+        let db = &base.db;
+        let changes = Arc::new(Changes::new(base.flusher.clone()));
         Ok(Store {
             inner: Arc::new(Inner {
-                db,
-                users,
-                scopes,
-                api_keys,
-                clients,
-                revocations,
-                grants,
-                signing_keys,
-                meta,
-                flusher,
-                generation,
-                _temp: temp,
+                users: Users::open(db, prefix, changes.clone())?,
+                scopes: Scopes::open(db, prefix, changes.clone())?,
+                api_keys: ApiKeys::open(db, prefix, changes.clone())?,
+                clients: Clients::open(db, prefix, changes.clone())?,
+                revocations: Revocations::open(db, prefix, changes.clone())?,
+                grants: Grants::open(db, prefix, changes.clone())?,
+                signing_keys: SigningKeys {
+                    tree: Space::open(db, "signing_keys", prefix)?,
+                    changes: changes.clone(),
+                },
+                meta: Space::open(db, "meta", prefix)?,
+                changes,
+                prefix,
+                base: base.clone(),
             }),
         })
+    }
+
+    /// The view of the realm whose keys start with `prefix`, on the same database.
+    pub fn realm(&self, prefix: Prefix) -> Result<Store, StoreError> {
+        Store::view(self.inner.base.clone(), prefix)
+    }
+
+    /// Refuses this realm's writes from now on (it is being deleted).
+    pub fn retire(&self) {
+        self.inner.changes.retired.store(true, Ordering::Release);
+    }
+
+    /// Which realm this view is of.
+    pub fn prefix(&self) -> Prefix {
+        self.inner.prefix
+    }
+
+    /// The realm registry (shared by every view).
+    pub fn realms(&self) -> &Realms {
+        &self.inner.base.realms
+    }
+
+    /// Every tree of this realm, in one list (to purge or count them all).
+    fn spaces(&self) -> [&Space; 17] {
+        let i = &self.inner;
+        [
+            &i.users.users,
+            &i.users.by_name,
+            &i.scopes.tree,
+            &i.api_keys.keys,
+            &i.api_keys.by_hash,
+            &i.api_keys.by_owner,
+            &i.api_keys.usage,
+            &i.clients.clients,
+            &i.clients.by_owner,
+            &i.revocations.tokens,
+            &i.revocations.markers,
+            &i.grants.codes,
+            &i.grants.refresh,
+            &i.grants.sessions,
+            &i.grants.consents,
+            &i.signing_keys.tree,
+            &i.meta,
+        ]
+    }
+
+    /// How many records this realm holds, in all its trees.
+    pub fn record_count(&self) -> usize {
+        self.spaces().iter().map(|s| s.len()).sum()
+    }
+
+    /// How many records the created realms hold together, in the shared
+    /// realm trees (the default realm's are not counted).
+    pub fn created_realm_records(&self) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for name in TREE_NAMES {
+            n += self
+                .inner
+                .base
+                .db
+                .open_tree(Prefix::of_realm(1).tree_name(name))?
+                .len();
+        }
+        Ok(n)
+    }
+
+    /// Removes every record of this created realm (not flushed here); how
+    /// many. The default realm cannot be purged.
+    pub fn purge(&self) -> Result<usize, StoreError> {
+        if self.inner.prefix.is_default() {
+            return Ok(0);
+        }
+        let mut n = 0;
+        for s in self.spaces() {
+            n += s.purge()?;
+        }
+        Ok(n)
+    }
+
+    /// Removes whatever the realm trees hold under an id that is not one of
+    /// `live` (what a realm deleted or half-made before a crash left); how many.
+    pub fn purge_orphans(&self, live: &[u64]) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for name in TREE_NAMES {
+            let tree = self
+                .inner
+                .base
+                .db
+                .open_tree(Prefix::of_realm(1).tree_name(name))?;
+            let mut batch = sled::Batch::default();
+            for entry in tree.iter().keys() {
+                let k = entry?;
+                if Prefix::realm_of(&k).is_none_or(|id| !live.contains(&id)) {
+                    batch.remove(k);
+                    n += 1;
+                }
+            }
+            tree.apply_batch(batch)?;
+        }
+        Ok(n)
     }
 
     /// Moves with every change to a user, an API key or a client (see
     /// [`Generation`]).
     pub fn generation(&self) -> Arc<Generation> {
-        self.inner.generation.clone()
+        self.inner.changes.generation.clone()
     }
 
     /// Whether every secondary index agrees with its records (users by
@@ -228,6 +347,7 @@ impl Store {
     /// Waits until everything written so far is on disk.
     pub async fn flush(&self) -> Result<(), StoreError> {
         self.inner
+            .base
             .flusher
             .flush()
             .await
@@ -241,16 +361,16 @@ impl Store {
     /// gate answers 503), so no caller is ever told of a change that is not on
     /// disk.
     pub fn defer_durability(&self) -> DeferredDurability {
-        self.inner.flusher.set_deferred(true);
+        self.inner.changes.deferred.store(true, Ordering::Release);
         DeferredDurability {
-            flusher: self.inner.flusher.clone(),
+            changes: self.inner.changes.clone(),
         }
     }
 
     /// Final flush for shutdown; later writes are refused.
     pub fn close(&self) {
-        self.inner.flusher.close();
-        if let Err(e) = self.inner.db.flush() {
+        self.inner.base.flusher.close();
+        if let Err(e) = self.inner.base.db.flush() {
             tracing::error!(error = %e, "flushing the store at shutdown failed");
         }
     }
@@ -259,14 +379,36 @@ impl Store {
 /// See [`Store::defer_durability`]; dropping it makes every later write wait
 /// for its flush again.
 pub struct DeferredDurability {
-    flusher: Arc<Flusher>,
+    changes: Arc<Changes>,
 }
 
 impl Drop for DeferredDurability {
     fn drop(&mut self) {
-        self.flusher.set_deferred(false);
+        self.changes.deferred.store(false, Ordering::Release);
     }
 }
+
+/// Every tree a realm has (the default realm's names; a created realm's are
+/// these under `realm/`).
+const TREE_NAMES: [&str; 17] = [
+    "users",
+    "users_by_name",
+    "scopes",
+    "api_keys",
+    "api_keys_by_hash",
+    "api_keys_by_owner",
+    "api_key_usage",
+    "clients",
+    "clients_by_owner",
+    "revoked_tokens",
+    "revocation_markers",
+    "auth_codes",
+    "refresh_tokens",
+    "sessions",
+    "consents",
+    "signing_keys",
+    "meta",
+];
 
 /// Opens sled, waiting up to ten seconds for the directory's lock: a store
 /// closed a moment ago (a restart, a test reopening it) releases it once the

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::codec::{self, Record};
-use super::flusher::Flusher;
+use super::flusher::Changes;
+use super::space::{Prefix, Space};
 use super::StoreError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,31 +25,35 @@ impl Record for RevocationRecord {
 }
 
 pub struct Revocations {
-    tokens: sled::Tree,
-    markers: sled::Tree,
-    flusher: Arc<Flusher>,
+    pub(super) tokens: Space,
+    pub(super) markers: Space,
+    changes: Arc<Changes>,
 }
 
 impl Revocations {
-    pub(crate) fn open(db: &sled::Db, flusher: Arc<Flusher>) -> Result<Revocations, StoreError> {
+    pub(crate) fn open(
+        db: &sled::Db,
+        prefix: Prefix,
+        changes: Arc<Changes>,
+    ) -> Result<Revocations, StoreError> {
         Ok(Revocations {
-            tokens: db.open_tree("revoked_tokens")?,
-            markers: db.open_tree("revocation_markers")?,
-            flusher,
+            tokens: Space::open(db, "revoked_tokens", prefix)?,
+            markers: Space::open(db, "revocation_markers", prefix)?,
+            changes,
         })
     }
 
     /// Records one revoked token, durably.
     pub async fn revoke_token(&self, id: &[u8], rec: RevocationRecord) -> Result<(), StoreError> {
         self.tokens.insert(id, codec::encode(&rec)?)?;
-        self.flusher.durable().await
+        self.changes.durable().await
     }
 
     /// Records a marker that revokes everything of `subject`, durably.
     pub async fn add_marker(&self, subject: &str, rec: RevocationRecord) -> Result<(), StoreError> {
         self.markers
             .insert(subject.as_bytes(), codec::encode(&rec)?)?;
-        self.flusher.durable().await
+        self.changes.durable().await
     }
 
     /// Every revoked token id with its record (to load the in-memory copy).

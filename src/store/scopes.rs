@@ -5,7 +5,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::codec::{self, Record};
-use super::flusher::Flusher;
+use super::flusher::Changes;
+use super::space::{Prefix, Space};
 use super::StoreError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,15 +23,19 @@ impl Record for ScopeRecord {
 }
 
 pub struct Scopes {
-    tree: sled::Tree,
-    flusher: Arc<Flusher>,
+    pub(super) tree: Space,
+    changes: Arc<Changes>,
 }
 
 impl Scopes {
-    pub(crate) fn open(db: &sled::Db, flusher: Arc<Flusher>) -> Result<Scopes, StoreError> {
+    pub(crate) fn open(
+        db: &sled::Db,
+        prefix: Prefix,
+        changes: Arc<Changes>,
+    ) -> Result<Scopes, StoreError> {
         Ok(Scopes {
-            tree: db.open_tree("scopes")?,
-            flusher,
+            tree: Space::open(db, "scopes", prefix)?,
+            changes,
         })
     }
 
@@ -62,22 +67,21 @@ impl Scopes {
         if prior.is_err() {
             return Err(StoreError::Duplicate("scope"));
         }
-        self.flusher.durable().await
+        self.changes.durable().await
     }
 
     /// Adds every record whose name is missing, in one batch; returns how many.
     pub async fn insert_missing(&self, records: &[ScopeRecord]) -> Result<usize, StoreError> {
-        let mut batch = sled::Batch::default();
-        let mut added = 0;
+        let mut batch = Vec::new();
         for r in records {
             if !self.tree.contains_key(r.name.as_bytes())? {
-                batch.insert(r.name.as_bytes(), codec::encode(r)?);
-                added += 1;
+                batch.push((r.name.as_bytes().to_vec(), Some(codec::encode(r)?)));
             }
         }
+        let added = batch.len();
         if added > 0 {
-            self.tree.apply_batch(batch)?;
-            self.flusher.durable().await?;
+            self.tree.apply(batch)?;
+            self.changes.durable().await?;
         }
         Ok(added)
     }
@@ -91,14 +95,14 @@ impl Scopes {
         if updated.is_none() {
             return Ok(false);
         }
-        self.flusher.durable().await?;
+        self.changes.durable().await?;
         Ok(true)
     }
 
     pub async fn delete(&self, name: &str) -> Result<bool, StoreError> {
         let removed = self.tree.remove(name.as_bytes())?.is_some();
         if removed {
-            self.flusher.durable().await?;
+            self.changes.durable().await?;
         }
         Ok(removed)
     }

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::codec::{self, Record};
-use super::flusher::Flusher;
+use super::flusher::Changes;
+use super::space::Space;
 use super::StoreError;
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,10 +41,10 @@ impl Record for SigningKeyRecord {
     const KIND: &'static str = "signing key";
 }
 
-/// The tree and the flusher its changes wait for (made by `Store::open`).
+/// The tree and the durability its changes wait for (made by `Store::open`).
 pub struct SigningKeys {
-    pub(super) tree: sled::Tree,
-    pub(super) flusher: Arc<Flusher>,
+    pub(super) tree: Space,
+    pub(super) changes: Arc<Changes>,
 }
 
 impl SigningKeys {
@@ -59,14 +60,14 @@ impl SigningKeys {
     /// Writes these records (new or changed) and removes `gone`, in one batch,
     /// durable before it returns: a rotation is all or nothing.
     pub async fn apply(&self, put: &[SigningKeyRecord], gone: &[String]) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
+        let mut batch = Vec::with_capacity(put.len() + gone.len());
         for r in put {
-            batch.insert(r.kid.as_bytes(), codec::encode(r)?);
+            batch.push((r.kid.as_bytes().to_vec(), Some(codec::encode(r)?)));
         }
         for kid in gone {
-            batch.remove(kid.as_bytes());
+            batch.push((kid.as_bytes().to_vec(), None));
         }
-        self.tree.apply_batch(batch)?;
-        self.flusher.durable().await
+        self.tree.apply(batch)?;
+        self.changes.durable().await
     }
 }

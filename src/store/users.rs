@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sled::transaction::abort;
-use sled::Transactional;
 
 use super::codec::{self, Record};
 use super::flusher::Changes;
+use super::space::{transaction2, Prefix, Space};
 use super::tree::{self, TxResult};
-use super::{transaction_error, StoreError};
+use super::StoreError;
 
 /// A user as stored. `username_key` is the index key (the lowercased username).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,16 +73,20 @@ impl Record for UserRecord {
 
 /// Access to users. Every mutation is durable when it returns `Ok`.
 pub struct Users {
-    pub(super) users: sled::Tree,
-    pub(super) by_name: sled::Tree,
+    pub(super) users: Space,
+    pub(super) by_name: Space,
     changes: Arc<Changes>,
 }
 
 impl Users {
-    pub(crate) fn open(db: &sled::Db, changes: Arc<Changes>) -> Result<Users, StoreError> {
+    pub(crate) fn open(
+        db: &sled::Db,
+        prefix: Prefix,
+        changes: Arc<Changes>,
+    ) -> Result<Users, StoreError> {
         Ok(Users {
-            users: db.open_tree("users")?,
-            by_name: db.open_tree("users_by_name")?,
+            users: Space::open(db, "users", prefix)?,
+            by_name: Space::open(db, "users_by_name", prefix)?,
             changes,
         })
     }
@@ -114,10 +118,9 @@ impl Users {
         limit: usize,
     ) -> Result<Vec<UserRecord>, StoreError> {
         let range = match after_key {
-            Some(k) => self.by_name.range::<&[u8], _>((
-                std::ops::Bound::Excluded(k.as_bytes()),
-                std::ops::Bound::Unbounded,
-            )),
+            Some(k) => self
+                .by_name
+                .range_from(std::ops::Bound::Excluded(k.as_bytes())),
             None => self.by_name.iter(),
         };
         let mut out = Vec::with_capacity(limit.min(256));
@@ -141,8 +144,9 @@ impl Users {
     /// Adds a new user; `Duplicate("username")` if the name is taken in any case.
     pub async fn insert(&self, user: &UserRecord) -> Result<(), StoreError> {
         let value = codec::encode(user)?;
-        (&self.users, &self.by_name)
-            .transaction(|(users, names)| -> TxResult<()> {
+        transaction2(
+            (&self.users, &self.by_name),
+            |users, names| -> TxResult<()> {
                 if names.get(user.username_key.as_bytes())?.is_some() {
                     return abort(StoreError::Duplicate("username"));
                 }
@@ -152,8 +156,8 @@ impl Users {
                 users.insert(user.id.as_bytes(), value.as_slice())?;
                 names.insert(user.username_key.as_bytes(), user.id.as_bytes())?;
                 Ok(())
-            })
-            .map_err(transaction_error)?;
+            },
+        )?;
         self.changes.commit().await
     }
 
@@ -161,8 +165,9 @@ impl Users {
     /// when the user no longer exists.
     pub async fn replace(&self, user: &UserRecord) -> Result<bool, StoreError> {
         let value = codec::encode(user)?;
-        let found = (&self.users, &self.by_name)
-            .transaction(|(users, names)| -> TxResult<bool> {
+        let found = transaction2(
+            (&self.users, &self.by_name),
+            |users, names| -> TxResult<bool> {
                 let Some(old) = tree::read_tx::<UserRecord>(users, user.id.as_bytes())? else {
                     return Ok(false);
                 };
@@ -175,8 +180,8 @@ impl Users {
                 }
                 users.insert(user.id.as_bytes(), value.as_slice())?;
                 Ok(true)
-            })
-            .map_err(transaction_error)?;
+            },
+        )?;
         if found {
             self.changes.commit().await?;
         }
@@ -185,16 +190,17 @@ impl Users {
 
     /// Removes a user and its index entry; returns what was removed.
     pub async fn delete(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
-        let removed = (&self.users, &self.by_name)
-            .transaction(|(users, names)| -> TxResult<Option<UserRecord>> {
+        let removed = transaction2(
+            (&self.users, &self.by_name),
+            |users, names| -> TxResult<Option<UserRecord>> {
                 let Some(old) = tree::read_tx::<UserRecord>(users, id.as_bytes())? else {
                     return Ok(None);
                 };
                 users.remove(id.as_bytes())?;
                 names.remove(old.username_key.as_bytes())?;
                 Ok(Some(old))
-            })
-            .map_err(transaction_error)?;
+            },
+        )?;
         if removed.is_some() {
             self.changes.commit().await?;
         }

@@ -7,8 +7,9 @@
 use std::sync::Arc;
 
 use super::codec::{self, Record};
-use super::flusher::Flusher;
-use super::{transaction_error, StoreError};
+use super::flusher::Changes;
+use super::space::{Prefix, Space};
+use super::StoreError;
 
 mod records;
 
@@ -25,29 +26,33 @@ pub enum Use<R> {
 }
 
 pub struct Grants {
-    codes: sled::Tree,
-    refresh: sled::Tree,
-    sessions: sled::Tree,
-    consents: sled::Tree,
-    flusher: Arc<Flusher>,
+    pub(super) codes: Space,
+    pub(super) refresh: Space,
+    pub(super) sessions: Space,
+    pub(super) consents: Space,
+    changes: Arc<Changes>,
 }
 
 use super::tree::{self, decode_tx, encode_tx, TxResult};
 
 impl Grants {
-    pub(crate) fn open(db: &sled::Db, flusher: Arc<Flusher>) -> Result<Grants, StoreError> {
+    pub(crate) fn open(
+        db: &sled::Db,
+        prefix: Prefix,
+        changes: Arc<Changes>,
+    ) -> Result<Grants, StoreError> {
         Ok(Grants {
-            codes: db.open_tree("auth_codes")?,
-            refresh: db.open_tree("refresh_tokens")?,
-            sessions: db.open_tree("sessions")?,
-            consents: db.open_tree("consents")?,
-            flusher,
+            codes: Space::open(db, "auth_codes", prefix)?,
+            refresh: Space::open(db, "refresh_tokens", prefix)?,
+            sessions: Space::open(db, "sessions", prefix)?,
+            consents: Space::open(db, "consents", prefix)?,
+            changes,
         })
     }
 
     pub async fn insert_code(&self, hash: &[u8], rec: &CodeRecord) -> Result<(), StoreError> {
         self.codes.insert(hash, codec::encode(rec)?)?;
-        self.flusher.durable().await
+        self.changes.durable().await
     }
 
     /// Marks the code used; says whether it was fresh, replayed or unknown.
@@ -66,9 +71,8 @@ impl Grants {
                 codes.insert(hash, encode_tx(&rec)?)?;
                 rec.used = false;
                 Ok(Use::Fresh(rec))
-            })
-            .map_err(transaction_error)?;
-        self.flusher.durable().await?;
+            })?;
+        self.changes.durable().await?;
         Ok(outcome)
     }
 
@@ -78,7 +82,7 @@ impl Grants {
 
     pub async fn insert_refresh(&self, hash: &[u8], rec: &RefreshRecord) -> Result<(), StoreError> {
         self.refresh.insert(hash, codec::encode(rec)?)?;
-        self.flusher.durable().await
+        self.changes.durable().await
     }
 
     /// Exchanges the refresh token `old` for `new` in one transaction: of two
@@ -105,9 +109,8 @@ impl Grants {
                 tree.insert(new, value.as_slice())?;
                 rec.rotated = false;
                 Ok(Use::Fresh(rec))
-            })
-            .map_err(transaction_error)?;
-        self.flusher.durable().await?;
+            })?;
+        self.changes.durable().await?;
         Ok(outcome)
     }
 
@@ -124,7 +127,7 @@ impl Grants {
 
     pub async fn delete_session(&self, hash: &[u8]) -> Result<(), StoreError> {
         self.sessions.remove(hash)?;
-        self.flusher.durable().await
+        self.changes.durable().await
     }
 
     pub fn consent(
@@ -182,7 +185,7 @@ impl Grants {
 }
 
 fn sweep_tree<R: Record>(
-    tree: &sled::Tree,
+    tree: &Space,
     now: i64,
     expires_at: impl Fn(&R) -> i64,
 ) -> Result<usize, StoreError> {
