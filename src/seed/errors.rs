@@ -1,6 +1,36 @@
 //! Seed-file errors as a person reads them: the line, the section and the
 //! field, and serde's type errors reworded.
 
+use std::fmt::Display;
+
+/// Where an entry of a seed is: its table's line in a TOML file, or its
+/// 1-based index in its section's array in a JSON seed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum At {
+    Line(usize),
+    Entry(usize),
+}
+
+impl At {
+    /// `line 12: [[realms.users]] password: …` or
+    /// `entry 2 of [[users]] password: …`.
+    pub(super) fn field_error(self, section: &str, field: &str, m: impl Display) -> String {
+        format!("{} {field}: {m}", self.entry(section))
+    }
+
+    /// An error about the entry as a whole: `entry 2 of [[users]]: …`.
+    pub(super) fn entry_error(self, section: &str, m: impl Display) -> String {
+        format!("{}: {m}", self.entry(section))
+    }
+
+    fn entry(self, section: &str) -> String {
+        match self {
+            At::Line(n) => format!("line {n}: [[{section}]]"),
+            At::Entry(n) => format!("entry {n} of [[{section}]]"),
+        }
+    }
+}
+
 /// The 1-based line of byte `offset` in `text`.
 pub(super) fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
@@ -38,7 +68,7 @@ pub(super) fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
 
 /// serde's "invalid type: integer `1`, expected a string" as "expected a
 /// string, found an integer".
-fn reword_type_error(message: &str) -> String {
+pub(super) fn reword_type_error(message: &str) -> String {
     let Some(rest) = message.strip_prefix("invalid type: ") else {
         return message.to_owned();
     };

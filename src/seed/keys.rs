@@ -1,22 +1,20 @@
 //! `[[signing_keys]]`: fixed JWT signing keys (PKCS #8 PEM), one per algorithm.
 
-use toml::Spanned;
-
-use super::errors::line_of;
+use super::errors::At;
 use super::{SeedSigningKey, SigningKeySeed};
 use crate::domain::jwt;
 
-pub(super) fn parse(
-    text: &str,
-    entries: Vec<Spanned<SeedSigningKey>>,
+/// Checks one level's signing keys; `section` is `signing_keys` or
+/// `realms.signing_keys`.
+pub(super) fn check(
+    section: &str,
+    entries: Vec<(At, SeedSigningKey)>,
 ) -> Result<Vec<SigningKeySeed>, String> {
     let mut out = Vec::new();
     let mut kids: Vec<String> = Vec::new();
     let mut algs: Vec<String> = Vec::new();
-    for k in entries {
-        let at = line_of(text, k.span().start);
-        let k = k.into_inner();
-        let err = |field: &str, m: String| format!("line {at}: [[signing_keys]] {field}: {m}");
+    for (at, k) in entries {
+        let err = |field: &str, m: String| at.field_error(section, field, m);
         if k.kid.is_empty()
             || k.kid.len() > 128
             || !k

@@ -1,10 +1,12 @@
-//! `--seed FILE`: users, scopes, clients with fixed ids and secrets, and API keys
-//! with fixed secrets, declared in TOML and applied at start (idempotently, see
-//! `service::seed`), so a test suite knows its credentials before the first
-//! request.
+//! `--seed FILE`: users, scopes, clients with fixed ids and secrets, API keys
+//! with fixed secrets, signing keys and realms, declared in TOML and applied at
+//! start (idempotently, see `service::seed`), so a test suite knows its
+//! credentials before the first request. [`parse_json`] reads the same
+//! document as JSON (without realms): the seed of `POST /api/v1/realms`.
 //!
 //! Everything is checked here, before the server starts: a bad file is refused
-//! with a message naming the line and the field.
+//! with a message naming the line and the field (in JSON: the entry and the
+//! field). The checks are the same at every level (`check::level`).
 //!
 //! ```toml
 //! [[users]]
@@ -33,6 +35,23 @@
 //! name = "ci"
 //! secret = "lk_key_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
 //! scopes = ["keys:read"]
+//!
+//! # A realm, served under /realms/team-a, with its own users, scopes,
+//! # clients, API keys and signing keys: the same sections as above, under
+//! # `realms.`, with the same checks (duplicates are looked for per realm).
+//! [[realms]]
+//! name = "team-a"
+//! admin_password = "team-a-admin-pw"   # optional
+//!
+//! [[realms.users]]
+//! username = "alice"            # not the alice above
+//! password = "alice-password"
+//!
+//! [[realms.clients]]
+//! client_id = "app"
+//! name = "Team A app"
+//! type = "public"
+//! redirect_uris = ["http://localhost:3001/callback"]
 //! ```
 
 use std::path::Path;
@@ -40,13 +59,18 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
+mod check;
 mod errors;
+mod json;
 mod keys;
+mod realms;
 
-use errors::{describe_toml_error, line_of};
+use check::Entries;
+use errors::{describe_toml_error, line_of, At};
 
-use crate::domain::{api_key, claims, client, jwt, scope, user};
-use crate::secret::Kind;
+use crate::domain::jwt;
+
+pub use json::parse_json;
 
 /// The shortest random part accepted in a seeded client secret.
 pub const MIN_CLIENT_SECRET_CHARS: usize = 16;
@@ -59,6 +83,18 @@ pub struct Seed {
     pub clients: Vec<SeedClient>,
     pub api_keys: Vec<SeedKey>,
     pub signing_keys: Vec<SigningKeySeed>,
+    /// `[[realms]]`: realms created at start, each with its own seed (whose
+    /// own `realms` is always empty).
+    pub realms: Vec<SeedRealm>,
+}
+
+/// A `[[realms]]` entry: a realm created at start and seeded.
+#[derive(Clone)] // Debug below: holds a password
+pub struct SeedRealm {
+    pub name: String,
+    /// The password of the realm's own admin; absent: generated.
+    pub admin_password: Option<String>,
+    pub seed: Seed,
 }
 
 #[derive(Clone, Deserialize)]
@@ -160,12 +196,26 @@ impl std::fmt::Debug for Seed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "Seed {{ {} users, {} scopes, {} clients, {} API keys }}",
+            "Seed {{ {} users, {} scopes, {} clients, {} API keys, {} realms }}",
             self.users.len(),
             self.scopes.len(),
             self.clients.len(),
-            self.api_keys.len()
+            self.api_keys.len(),
+            self.realms.len()
         )
+    }
+}
+
+impl std::fmt::Debug for SeedRealm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeedRealm")
+            .field("name", &self.name)
+            .field(
+                "admin_password",
+                &self.admin_password.as_ref().map(|_| "<set>"),
+            )
+            .field("seed", &self.seed)
+            .finish()
     }
 }
 
@@ -186,6 +236,8 @@ struct File {
     api_keys: Vec<Spanned<SeedKey>>,
     #[serde(default)]
     signing_keys: Vec<Spanned<SeedSigningKey>>,
+    #[serde(default)]
+    realms: Vec<Spanned<realms::FileRealm>>,
 }
 
 /// Reads and checks a seed file.
@@ -198,169 +250,26 @@ pub fn load(path: &Path) -> Result<Seed, String> {
 /// Parses and checks seed TOML; errors name the line and the field.
 pub fn parse(text: &str) -> Result<Seed, String> {
     let file: File = toml::from_str(text).map_err(|e| describe_toml_error(text, &e))?;
-    let line = |span: std::ops::Range<usize>| line_of(text, span.start);
-    let mut seed = Seed::default();
-    let mut usernames = Vec::new();
-    for u in file.users {
-        let at = line(u.span());
-        let u = u.into_inner();
-        let err = |field: &str, m: String| format!("line {at}: [[users]] {field}: {m}");
-        let name = user::Username::parse(&u.username).map_err(|m| err("username", m))?;
-        if usernames.contains(&name.key()) {
-            return Err(err("username", format!("{:?} is listed twice", u.username)));
-        }
-        usernames.push(name.key());
-        user::check_password(&u.password).map_err(|m| err("password", m))?;
-        if let Some(roles) = &u.roles {
-            for r in roles {
-                r.parse::<user::Role>().map_err(|m| err("roles", m))?;
-            }
-        }
-        if let Some(e) = &u.email {
-            user::check_email(e).map_err(|m| err("email", m))?;
-        }
-        if let Some(n) = &u.name {
-            user::check_display_name(n).map_err(|m| err("name", m))?;
-        }
-        if let Some(c) = &u.claims {
-            claims::check(c).map_err(|m| err("claims", m))?;
-        }
-        seed.users.push(u);
-    }
-    for s in file.scopes {
-        let at = line(s.span());
-        let s = s.into_inner();
-        scope::check_name(&s.name).map_err(|m| format!("line {at}: [[scopes]] name: {m}"))?;
-        seed.scopes.push(s);
-    }
-    let mut ids: Vec<String> = Vec::new();
-    for c in file.clients {
-        let at = line(c.span());
-        let c = c.into_inner();
-        let err = |field: &str, m: String| format!("line {at}: [[clients]] {field}: {m}");
-        if !client::is_id(&c.client_id) {
-            return Err(err(
-                "client_id",
-                "use 1–128 letters, digits, '-', '.', '_' or '~'".into(),
-            ));
-        }
-        if c.client_id == client::SWAGGER_UI_CLIENT_ID {
-            return Err(err(
-                "client_id",
-                "\"swagger-ui\" is latchkey's built-in client for Swagger UI; choose another id"
-                    .into(),
-            ));
-        }
-        if ids.contains(&c.client_id) {
-            return Err(err(
-                "client_id",
-                format!("{:?} is listed twice", c.client_id),
-            ));
-        }
-        ids.push(c.client_id.clone());
-        client::check_name(&c.name).map_err(|m| err("name", m))?;
-        let ty = client::ClientType::parse(&c.client_type).map_err(|m| err("type", m))?;
-        match (ty, &c.client_secret) {
-            (client::ClientType::Confidential, None) => {
-                return Err(err(
-                    "client_secret",
-                    "a confidential client needs one".into(),
-                ))
-            }
-            (client::ClientType::Public, Some(_)) => {
-                return Err(err("client_secret", "a public client has none".into()))
-            }
-            (_, Some(s)) => check_client_secret(s).map_err(|m| err("client_secret", m))?,
-            _ => {}
-        }
-        let grants = match &c.grant_types {
-            Some(g) => client::check_grants(ty, g).map_err(|m| err("grant_types", m))?,
-            None => client::default_grants(ty),
-        };
-        client::check_redirect_uris(ty, &grants, &c.redirect_uris)
-            .map_err(|m| err("redirect_uris", m))?;
-        if let Some(ttl) = c.access_token_ttl_seconds {
-            client::check_ttl(ttl).map_err(|m| err("access_token_ttl_seconds", m))?;
-        }
-        for s in c.scopes.iter().flatten() {
-            scope::check_name(s).map_err(|m| err("scopes", m))?;
-        }
-        for (field, alg) in [
-            (
-                "id_token_signed_response_alg",
-                &c.id_token_signed_response_alg,
-            ),
-            ("jwt_access_token_alg", &c.jwt_access_token_alg),
-        ] {
-            if let Some(a) = alg {
-                if jwt::Alg::parse(a).is_none() {
-                    return Err(err(field, format!("{a:?}: use RS256, ES256 or EdDSA")));
-                }
-            }
-        }
-        client::check_post_logout_uris(&c.post_logout_redirect_uris)
-            .map_err(|m| err("post_logout_redirect_uris", m))?;
-        client::check_audience(&c.audience).map_err(|m| err("audience", m))?;
-        if let Some(v) = &c.claims {
-            claims::check(v).map_err(|m| err("claims", m))?;
-        }
-        seed.clients.push(c);
-    }
-    let mut secrets: Vec<String> = Vec::new();
-    let mut names: Vec<(String, String)> = Vec::new();
-    for k in file.api_keys {
-        let at = line(k.span());
-        let k = k.into_inner();
-        let err = |field: &str, m: String| format!("line {at}: [[api_keys]] {field}: {m}");
-        if secrets.contains(&k.secret) {
-            return Err(err("secret", "the same secret is listed twice".into()));
-        }
-        secrets.push(k.secret.clone());
-        let owner_and_name = (k.owner.to_lowercase(), k.name.clone());
-        if names.contains(&owner_and_name) {
-            return Err(err(
-                "name",
-                format!("{:?} already names a key of {:?}", k.name, k.owner),
-            ));
-        }
-        names.push(owner_and_name);
-        api_key::check_name(&k.name).map_err(|m| err("name", m))?;
-        if !Kind::ApiKey.is_well_formed(&k.secret) {
-            return Err(err(
-                "secret",
-                "must be lk_key_ followed by 43 base64url characters (A–Z a–z 0–9 - _)".into(),
-            ));
-        }
-        for s in &k.scopes {
-            scope::check_name(s).map_err(|m| err("scopes", m))?;
-        }
-        seed.api_keys.push(k);
-    }
-    seed.signing_keys = keys::parse(text, file.signing_keys)?;
+    let entries = Entries {
+        users: located(text, file.users),
+        scopes: located(text, file.scopes),
+        clients: located(text, file.clients),
+        api_keys: located(text, file.api_keys),
+        signing_keys: located(text, file.signing_keys),
+    };
+    let mut seed = check::level("", entries)?;
+    seed.realms = realms::check(text, file.realms)?;
     Ok(seed)
 }
 
-fn check_client_secret(s: &str) -> Result<(), String> {
-    let prefix = Kind::ClientSecret.prefix();
-    let rest = s
-        .strip_prefix(prefix)
-        .ok_or_else(|| format!("must start with {prefix}"))?;
-    if rest.len() < MIN_CLIENT_SECRET_CHARS || rest.len() > 128 {
-        return Err(format!(
-            "needs {MIN_CLIENT_SECRET_CHARS} to 128 characters after {prefix}"
-        ));
-    }
-    if !rest
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
-    {
-        return Err("may contain only letters, digits, '-', '_', '.' and '~'".into());
-    }
-    Ok(())
+/// TOML entries with the line of their table.
+fn located<T>(text: &str, entries: Vec<Spanned<T>>) -> Vec<(At, T)> {
+    entries
+        .into_iter()
+        .map(|e| (At::Line(line_of(text, e.span().start)), e.into_inner()))
+        .collect()
 }
 
-/// toml's message plus, when it has a span, the line (its own text already
-/// names the line for syntax errors).
 #[cfg(test)]
 mod tests {
     use super::*;
