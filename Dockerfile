@@ -15,6 +15,7 @@ RUN mkdir -p src benches tests/it \
  && : > benches/hot_paths.rs \
  && : > benches/jwt.rs \
  && : > benches/alloc_counts.rs \
+ && : > benches/realms.rs \
  && : > tests/it/main.rs \
  && cargo build --release --locked --bin latchkey \
  && rm -rf src target/release/latchkey* target/release/liblatchkey* \

@@ -37,7 +37,7 @@ pub enum Error {
     #[error("{0}")]
     OAuth(OAuthError),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -60,12 +60,15 @@ pub enum AuthFailure {
     InvalidToken,
     /// Too many wrong passwords for this username: wait this many seconds.
     SlowDown(i64),
+    /// The realm was deleted while the request was in flight: whatever it
+    /// presented is no longer valid anywhere.
+    RealmGone,
 }
 
 impl AuthFailure {
     /// Whether the client presented a token (so RFC 6750's `invalid_token` applies).
     pub fn is_token_failure(&self) -> bool {
-        matches!(self, AuthFailure::InvalidToken)
+        matches!(self, AuthFailure::InvalidToken | AuthFailure::RealmGone)
     }
 }
 
@@ -79,6 +82,7 @@ impl std::fmt::Display for AuthFailure {
             AuthFailure::AccountDisabled => f.write_str("this account is disabled"),
             AuthFailure::InvalidToken => f.write_str("the token is unknown, expired, revoked or disabled"),
             AuthFailure::SlowDown(secs) => write!(f, "too many failed attempts for this username; try again in {secs} seconds"),
+            AuthFailure::RealmGone => f.write_str("this realm has been deleted; its credentials are no longer valid"),
         }
     }
 }
@@ -115,6 +119,17 @@ impl Error {
 impl From<OAuthError> for Error {
     fn from(e: OAuthError) -> Error {
         Error::OAuth(e)
+    }
+}
+
+impl From<StoreError> for Error {
+    /// A write into a realm deleted meanwhile is answered as the deletion's
+    /// other requests are: 401, its credentials are gone.
+    fn from(e: StoreError) -> Error {
+        match e {
+            StoreError::RealmGone => Error::Unauthenticated(AuthFailure::RealmGone),
+            e => Error::Store(e),
+        }
     }
 }
 

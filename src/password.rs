@@ -57,6 +57,25 @@ pub struct PasswordHasher {
     decoy: Arc<OnceLock<String>>,
 }
 
+/// How the hash of a *generated* password starts (see [`generated_hash`]).
+const GENERATED_PREFIX: &str = "$blake3$";
+
+/// The stored form of a password latchkey generated itself (24 characters
+/// from the OS RNG, about 139 bits): a blake3 fingerprint, as for every other
+/// high-entropy secret. argon2id's cost buys nothing against guessing a
+/// secret nobody can guess, and would put ~14 ms of CPU on every realm
+/// created without a chosen password. Never used for a password a person chose.
+pub fn generated_hash(password: &str) -> String {
+    format!(
+        "{GENERATED_PREFIX}{}",
+        to_hex(&crate::secret::fingerprint(password))
+    )
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 impl PasswordHasher {
     pub fn new() -> Result<Self, HashError> {
         Ok(PasswordHasher {
@@ -96,6 +115,10 @@ impl PasswordHasher {
     }
 
     fn try_verify(&self, password: &str, phc: &str, ws: &mut Workspace) -> Option<bool> {
+        if let Some(hex) = phc.strip_prefix(GENERATED_PREFIX) {
+            let want = crate::secret::fingerprint(password);
+            return Some(constant_time_eq(hex.as_bytes(), to_hex(&want).as_bytes()));
+        }
         let parsed = PasswordHash::new(phc).ok()?;
         let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
         let version = match parsed.version {
@@ -130,6 +153,17 @@ impl PasswordHasher {
 mod tests {
     use super::*;
     use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+
+    #[test]
+    fn generated_passwords_verify_by_fingerprint() {
+        let h = PasswordHasher::new().unwrap();
+        let mut ws = Workspace::default();
+        let phc = generated_hash("Q7mZp3xKc9RtV2wLh8NbYe4s");
+        assert!(phc.starts_with("$blake3$") && phc.len() == 8 + 64);
+        assert!(h.verify("Q7mZp3xKc9RtV2wLh8NbYe4s", &phc, &mut ws));
+        assert!(!h.verify("Q7mZp3xKc9RtV2wLh8NbYe4S", &phc, &mut ws));
+        assert!(!h.verify("", &phc, &mut ws));
+    }
 
     #[test]
     fn hashes_verify_only_their_password() {

@@ -7,6 +7,9 @@ use std::time::Duration;
 use poem::listener::{Acceptor, TcpAcceptor};
 use poem::Server;
 
+use std::sync::Arc;
+
+use crate::service::realms::Realms;
 use crate::state::AppState;
 
 /// How long in-flight requests get to finish after shutdown is asked for.
@@ -15,6 +18,7 @@ pub const GRACE: Duration = Duration::from_secs(10);
 pub async fn run(
     listener: tokio::net::TcpListener,
     state: AppState,
+    realms: Arc<Realms>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
     let acceptor = TcpAcceptor::from_tokio(listener)?;
@@ -22,9 +26,10 @@ pub async fn run(
     tracing::debug!(?addr, "serving");
     let store = state.store.clone();
     let usage = state.usage.clone();
-    // Advisory API-key usage is written in batches, off the request path.
+    // Advisory API-key usage is written in batches, off the request path
+    // (every realm's).
     let drainer = {
-        let (store, usage) = (store.clone(), usage.clone());
+        let (store, usage, realms) = (store.clone(), usage.clone(), realms.clone());
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(crate::service::usage::INTERVAL);
             loop {
@@ -32,34 +37,33 @@ pub async fn run(
                 if let Err(e) = usage.drain(&store) {
                     tracing::warn!(error = %e, "could not record API key usage");
                 }
+                for realm in realms.states() {
+                    if let Err(e) = realm.usage.drain(&realm.store) {
+                        tracing::warn!(realm = %realm.realm.name, error = %e, "could not record API key usage");
+                    }
+                }
             }
         })
     };
     // Revocation entries whose tokens have expired, and expired codes, refresh
     // tokens and sessions, are dropped in the background.
     let sweeper = {
-        let state = state.clone();
+        let (default, realms) = (state.clone(), realms.clone());
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(crate::service::revocation::SWEEP_INTERVAL);
             loop {
                 tick.tick().await;
-                match crate::service::revocation::sweep(&state) {
-                    Ok(0) => {}
-                    Ok(n) => tracing::debug!(removed = n, "swept expired revocations"),
-                    Err(e) => tracing::warn!(error = %e, "could not sweep the revocation list"),
+                for state in std::iter::once(default.clone()).chain(realms.states()) {
+                    sweep(&state).await;
                 }
-                match crate::service::signing_keys::sweep(&state).await {
+                match realms.sweep_orphans().await {
                     Ok(0) => {}
-                    Ok(n) => tracing::debug!(removed = n, "retired signing keys left the JWKS"),
-                    Err(e) => tracing::warn!(error = %e, "could not sweep retired signing keys"),
-                }
-                match state.store.grants().sweep(state.clock.now().unix()) {
-                    Ok(0) => {}
-                    Ok(n) => tracing::debug!(
-                        removed = n,
-                        "swept expired codes, refresh tokens and sessions"
-                    ),
-                    Err(e) => tracing::warn!(error = %e, "could not sweep expired grants"),
+                    Ok(n) => {
+                        tracing::debug!(removed = n, "removed what deleted realms left behind")
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not sweep deleted realms' leftovers")
+                    }
                 }
             }
         })
@@ -81,7 +85,8 @@ pub async fn run(
             }
         })
     };
-    let app = crate::app::build(state);
+    let realms_at_exit = realms.clone();
+    let app = crate::app::build(state, realms);
     let result = Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(app, shutdown, Some(GRACE))
         .await;
@@ -95,9 +100,39 @@ pub async fn run(
     if let Err(e) = usage.drain(&store) {
         tracing::warn!(error = %e, "could not record API key usage at shutdown");
     }
+    for realm in realms_at_exit.states() {
+        if let Err(e) = realm.usage.drain(&realm.store) {
+            tracing::warn!(realm = %realm.realm.name, error = %e, "could not record API key usage at shutdown");
+        }
+    }
+    realms_at_exit.close();
     store.close();
     tracing::info!("stopped; store flushed");
     result
+}
+
+/// One round of the background sweeps in one realm: expired revocation
+/// entries, retired signing keys whose tokens have all expired, and expired
+/// codes, refresh tokens and sessions.
+async fn sweep(state: &AppState) {
+    match crate::service::revocation::sweep(state) {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!(removed = n, "swept expired revocations"),
+        Err(e) => tracing::warn!(error = %e, "could not sweep the revocation list"),
+    }
+    match crate::service::signing_keys::sweep(state).await {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!(removed = n, "retired signing keys left the JWKS"),
+        Err(e) => tracing::warn!(error = %e, "could not sweep retired signing keys"),
+    }
+    match state.store.grants().sweep(state.clock.now().unix()) {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!(
+            removed = n,
+            "swept expired codes, refresh tokens and sessions"
+        ),
+        Err(e) => tracing::warn!(error = %e, "could not sweep expired grants"),
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM (what `docker stop` sends).

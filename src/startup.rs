@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::service::bootstrap::{self, Bootstrap};
+use crate::service::realms::Realms;
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -19,6 +20,8 @@ use crate::store::Store;
 pub struct Launched {
     pub addr: SocketAddr,
     pub state: AppState,
+    /// The created realms (served under `/realms/{name}`).
+    pub realms: Arc<Realms>,
     pub bootstrap: Bootstrap,
     /// Finishes when the server has stopped and flushed the store.
     pub server: JoinHandle<std::io::Result<()>>,
@@ -54,6 +57,7 @@ pub async fn launch_prepared(
 ) -> Result<Launched, StartError> {
     let addr = listener.local_addr()?;
     let state = AppState::new(store, clock, config)?;
+    let realms = Arc::new(Realms::new(state.clone()));
     let (abort_tx, abort_rx) = oneshot::channel::<()>();
     let stop = async move {
         tokio::select! {
@@ -62,14 +66,20 @@ pub async fn launch_prepared(
             Ok(()) = abort_rx => {},
         }
     };
-    let server = tokio::spawn(crate::server::run(listener, state.clone(), stop));
-    match bootstrap::ensure_admin_prepared(&state, prepared).await {
+    let server = tokio::spawn(crate::server::run(
+        listener,
+        state.clone(),
+        realms.clone(),
+        stop,
+    ));
+    match prepare(&state, &realms, prepared).await {
         Ok(outcome) => {
             state.mark_ready();
             drop(abort_tx);
             Ok(Launched {
                 addr,
                 state,
+                realms,
                 bootstrap: outcome,
                 server,
             })
@@ -80,4 +90,19 @@ pub async fn launch_prepared(
             Err(e.into())
         }
     }
+}
+
+/// Everything before the server is ready: the default realm's bootstrap,
+/// then the created realms (the registry, then the seed's `[[realms]]`).
+async fn prepare(
+    state: &AppState,
+    realms: &Realms,
+    prepared: Option<bootstrap::Prepared>,
+) -> crate::error::Result<Bootstrap> {
+    let outcome = bootstrap::ensure_admin_prepared(state, prepared).await?;
+    realms.load().await?;
+    if let Some(seed) = &state.config.seed {
+        realms.apply_seed(&seed.realms).await?;
+    }
+    Ok(outcome)
 }

@@ -18,9 +18,48 @@ use crate::service::revocation_list::RevocationList;
 use crate::service::usage::Usage;
 use crate::store::Store;
 
+/// Which realm a state serves.
+#[derive(Debug)]
+pub struct Realm {
+    pub name: String,
+    /// The path its URLs start with: empty for the default realm,
+    /// `/realms/{name}` for a created one.
+    pub path: String,
+    /// Set when the realm is deleted: requests still in flight then fail
+    /// cleanly instead of writing into a realm that no longer exists.
+    gone: AtomicBool,
+}
+
+impl Realm {
+    pub fn new(name: &str) -> Realm {
+        Realm {
+            name: name.to_owned(),
+            path: crate::domain::realm::path_of(name),
+            gone: AtomicBool::new(false),
+        }
+    }
+
+    pub fn is_default(&self) -> bool {
+        self.path.is_empty()
+    }
+
+    pub fn is_gone(&self) -> bool {
+        self.gone.load(Ordering::Acquire)
+    }
+
+    pub fn mark_gone(&self) {
+        self.gone.store(true, Ordering::Release);
+    }
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    /// The realm this state serves.
+    pub realm: Arc<Realm>,
+    /// For a created realm, the default realm's state: its admins administer
+    /// every realm. `None` in the default realm.
+    pub default_realm: Option<Arc<AppState>>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
     pub passwords: Passwords,
@@ -51,6 +90,39 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: Config) -> crate::error::Result<Self> {
+        let passwords = Passwords::new()?;
+        AppState::build(
+            store,
+            clock,
+            Arc::new(config),
+            passwords,
+            Realm::new(crate::domain::realm::DEFAULT_REALM),
+            None,
+        )
+    }
+
+    /// The state of the created realm `name` on `store` (its view of the
+    /// database): its own keys, caches and lists; the clock, the configuration
+    /// and the hashing threads are this (the default realm's) state's.
+    pub fn for_realm(&self, store: Store, name: &str) -> crate::error::Result<Self> {
+        AppState::build(
+            store,
+            self.clock.clone(),
+            self.config.clone(),
+            self.passwords.clone(),
+            Realm::new(name),
+            Some(Arc::new(self.clone())),
+        )
+    }
+
+    fn build(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        config: Arc<Config>,
+        passwords: Passwords,
+        realm: Realm,
+        default_realm: Option<Arc<AppState>>,
+    ) -> crate::error::Result<Self> {
         let token_key = TokenKey::new(store.server_secret("access_token_mac", random_bytes())?);
         let revocations = RevocationList::load(&store)?;
         let form_key = store.server_secret("form_csrf", random_bytes())?;
@@ -62,9 +134,11 @@ impl AppState {
             token_key: Arc::new(token_key),
             revocations: Arc::new(revocations),
             store,
+            realm: Arc::new(realm),
+            default_realm,
             clock,
-            config: Arc::new(config),
-            passwords: Passwords::new()?,
+            config,
+            passwords,
             login_cache: Arc::new(LoginCache::new()),
             auth_cache,
             keyring,
@@ -74,6 +148,11 @@ impl AppState {
             client_writes: Arc::default(),
             ready: Arc::default(),
         })
+    }
+
+    /// The state of the default realm (this one's, or the one it belongs to).
+    pub fn default_state(&self) -> &AppState {
+        self.default_realm.as_deref().unwrap_or(self)
     }
 
     /// Whether start-up (bootstrap) has finished.

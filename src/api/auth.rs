@@ -65,6 +65,10 @@ requirements! {
     ClientsRead => Some(Permission::ClientsRead);
     /// `clients:write`: registering and changing OAuth clients.
     ClientsWrite => Some(Permission::ClientsWrite);
+    /// `realms:read`: listing realms.
+    RealmsRead => Some(Permission::RealmsRead);
+    /// `realms:write`: creating and deleting realms.
+    RealmsWrite => Some(Permission::RealmsWrite);
 }
 
 fn builtin_scopes() -> Vec<MetaOAuthScope> {

@@ -87,6 +87,23 @@ pub fn spec_yaml_static() -> &'static str {
 /// The Swagger UI page with the sign-in preset. Should poem-openapi's template
 /// change shape, the page is served as it is (sign-in then needs the client id
 /// typed in) and `tests/it/swagger.rs` fails.
+/// Swagger UI for a created realm (served under `path`, `/realms/{name}`):
+/// the same page, whose requests, sign-in endpoints and receiver page are the
+/// realm's. Built per request from the static page (docs are rarely loaded;
+/// keeping a 1.5 MB copy per realm would cost more than the copy).
+pub fn realm_swagger_page(path: &str) -> String {
+    // `path` is `/realms/` and a checked realm name: nothing to escape.
+    let realm = format!(
+        r#"    oauth2RedirectUrl = window.location.origin + "{path}/docs/oauth-receiver.html";
+    spec.servers = [{{url: "{path}"}}];
+    for (var flow of Object.values(((spec.components || {{}}).securitySchemes || {{}}).oauth2 ? spec.components.securitySchemes.oauth2.flows : {{}})) {{
+        for (var u of ["authorizationUrl", "tokenUrl", "refreshUrl"]) {{ if (flow[u]) flow[u] = "{path}" + flow[u]; }}
+    }}
+    SwaggerUIBundle({{"#
+    );
+    swagger_page_static().replacen(REDIRECT_URL, &realm, 1)
+}
+
 pub fn swagger_page(html: String) -> String {
     if html.contains(BUNDLE_CALL_END) && html.contains(BUNDLE_CALL_START) {
         html.replacen(BUNDLE_CALL_END, INIT_OAUTH, 1)
@@ -99,6 +116,14 @@ pub fn swagger_page(html: String) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_realms_page_points_at_the_realm() {
+        let page = super::realm_swagger_page("/realms/team-a");
+        assert!(page.contains(r#""/realms/team-a/docs/oauth-receiver.html""#));
+        assert!(page.contains(r#"spec.servers = [{url: "/realms/team-a"}]"#));
+        assert!(!page.contains(r#"window.location.origin + "/docs/oauth-receiver.html""#));
+    }
+
     #[test]
     fn the_preset_is_applied_to_the_shipped_template() {
         let page = super::swagger_page(crate::api::api_service().swagger_ui_html());

@@ -201,6 +201,7 @@ impl<S: Statuses> ApiError<S> {
             AuthFailure::AccountDisabled => "account_disabled",
             AuthFailure::InvalidToken => "invalid_token",
             AuthFailure::SlowDown(_) => "too_many_attempts",
+            AuthFailure::RealmGone => "invalid_token",
         };
         let mut err = Self::new(StatusCode::UNAUTHORIZED, code, failure.to_string());
         if basic_auth {

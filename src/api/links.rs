@@ -21,8 +21,17 @@ impl<'a> FromRequest<'a> for BaseUrl {
     }
 }
 
-/// The base URL (no trailing slash), e.g. `http://127.0.0.1:8080`.
+/// The base URL of the request's realm (no trailing slash), e.g.
+/// `http://127.0.0.1:8080` for the default realm and
+/// `http://127.0.0.1:8080/realms/team-a` for a created one: the realm's issuer.
 pub fn base_url(req: &Request, state: &AppState) -> String {
+    let mut url = server_url(req, state);
+    url.push_str(&state.realm.path);
+    url
+}
+
+/// The server's own base URL, whatever the realm.
+pub fn server_url(req: &Request, state: &AppState) -> String {
     if let Some(url) = &state.config.public_url {
         return url.clone();
     }

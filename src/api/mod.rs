@@ -18,6 +18,7 @@ mod links;
 mod me;
 pub mod oauth;
 pub mod pages;
+mod realms;
 mod scopes;
 mod signing_keys;
 mod users;
@@ -41,6 +42,9 @@ pub enum ApiTags {
     OAuth,
     /// The JWT signing keys: listed and rotated (admins).
     SigningKeys,
+    /// Realms: isolated issuers in this process, under `/realms/{name}`
+    /// (admins of the default realm).
+    Realms,
 }
 
 /// Every `#[OpenApi]` struct, one per area, in the order the spec lists them.
@@ -56,6 +60,7 @@ type Apis = (
     oauth::metadata::MetadataApi,
     oauth::userinfo::UserInfoApi,
     signing_keys::SigningKeysApi,
+    realms::RealmsApi,
 );
 
 /// The whole API as one poem-openapi service; used by the server, by

@@ -20,10 +20,14 @@ use tokio::io::{AsyncRead, ReadBuf};
 use crate::api::error::{json_errors, ApiError, Readiness};
 use crate::api::{self, pages};
 use crate::error::Error;
+use crate::service::realms::Realms;
 use crate::state::AppState;
 
-/// Builds the whole HTTP application for one server.
-pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
+mod realm;
+
+/// Builds the whole HTTP application for one server: the default realm at the
+/// root, every created realm under `/realms/{name}` (and `/auth/realms/{name}`).
+pub fn build(state: AppState, realms: Arc<Realms>) -> impl Endpoint<Output = Response> {
     let api = api::api_service();
     // Swagger UI with sign-in preset (client `swagger-ui`, PKCE) and the page
     // its sign-in window returns to. The page and the specs are made on first
@@ -67,6 +71,7 @@ pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
         others,
         api: api.into_endpoint(),
         state,
+        realms,
         limit,
     }
     .catch_all_error(json_errors)
@@ -101,6 +106,7 @@ struct Stack<O, A> {
     others: O,
     api: A,
     state: AppState,
+    realms: Arc<Realms>,
     limit: usize,
 }
 
@@ -108,11 +114,64 @@ impl<O: Endpoint, A: Endpoint> Endpoint for Stack<O, A> {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> poem::Result<Response> {
+        let path = req.uri().path();
+        if let Some(rest) = path
+            .strip_prefix("/realms/")
+            .or_else(|| path.strip_prefix("/auth/realms/"))
+        {
+            let (name, rest) = rest
+                .split_once('/')
+                .map_or((rest, ""), |(n, _)| (n, &rest[n.len()..]));
+            let (name, canonical) = (name.to_owned(), realm::canonical_path(rest).to_owned());
+            return self.realm_call(req, &name, &canonical).await;
+        }
+        let manages_realms = path.starts_with("/api/v1/realms");
         req.extensions_mut().insert(self.state.clone());
+        if manages_realms {
+            req.extensions_mut().insert(self.realms.clone());
+        }
         if let Some(refused) = ready_gate(&self.state, req.uri().path()) {
             return Ok(refused);
         }
         if is_other(req.uri().path()) {
+            limit_body(&self.others, req, self.limit).await
+        } else {
+            limit_body(&self.api, req, self.limit).await
+        }
+    }
+}
+
+impl<O: Endpoint, A: Endpoint> Stack<O, A> {
+    /// A request to the created realm `name`, for its path `canonical` (a
+    /// Keycloak-shaped alias already mapped to latchkey's own path): the
+    /// realm's state as request data and the URI rewritten to `canonical`,
+    /// then the same routes as the default realm's.
+    async fn realm_call(
+        &self,
+        mut req: Request,
+        name: &str,
+        canonical: &str,
+    ) -> poem::Result<Response> {
+        if let Some(refused) = ready_gate(&self.state, canonical) {
+            return Ok(refused);
+        }
+        let Some(state) = self.realms.get(name) else {
+            return Ok(realm::unknown(name, is_page(canonical)));
+        };
+        if canonical == "/docs" || canonical == "/docs/" {
+            return Ok(Response::builder()
+                .content_type("text/html; charset=utf-8")
+                .body(api::docs::realm_swagger_page(&state.realm.path)));
+        }
+        let uri = match req.uri().query() {
+            Some(q) => format!("{canonical}?{q}"),
+            None => canonical.to_owned(),
+        };
+        *req.uri_mut() = uri
+            .parse()
+            .map_err(|_| poem::Error::from_status(StatusCode::BAD_REQUEST))?;
+        req.extensions_mut().insert(state);
+        if is_other(canonical) {
             limit_body(&self.others, req, self.limit).await
         } else {
             limit_body(&self.api, req, self.limit).await

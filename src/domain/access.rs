@@ -20,10 +20,12 @@ pub enum Permission {
     UsersRead,
     UsersWrite,
     ScopesWrite,
+    RealmsRead,
+    RealmsWrite,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 7] = [
+    pub const ALL: [Permission; 9] = [
         Permission::KeysRead,
         Permission::KeysWrite,
         Permission::ClientsRead,
@@ -31,6 +33,8 @@ impl Permission {
         Permission::UsersRead,
         Permission::UsersWrite,
         Permission::ScopesWrite,
+        Permission::RealmsRead,
+        Permission::RealmsWrite,
     ];
 
     /// The built-in scope that carries this permission.
@@ -43,6 +47,8 @@ impl Permission {
             Permission::UsersRead => "users:read",
             Permission::UsersWrite => "users:write",
             Permission::ScopesWrite => "scopes:write",
+            Permission::RealmsRead => "realms:read",
+            Permission::RealmsWrite => "realms:write",
         }
     }
 

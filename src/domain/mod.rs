@@ -12,6 +12,7 @@ pub mod credential;
 pub mod jwt;
 pub mod oauth;
 pub mod pkce;
+pub mod realm;
 pub mod redirect_uri;
 pub mod scope;
 pub mod time;

@@ -209,6 +209,10 @@ pub fn builtin_description(p: Permission) -> &'static str {
         Permission::UsersRead => "latchkey: read users (admins)",
         Permission::UsersWrite => "latchkey: create, change and delete users (admins)",
         Permission::ScopesWrite => "latchkey: change the scope catalog (admins)",
+        Permission::RealmsRead => "latchkey: list realms (admins of the default realm)",
+        Permission::RealmsWrite => {
+            "latchkey: create and delete realms (admins of the default realm)"
+        }
     }
 }
 

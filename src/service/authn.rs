@@ -16,7 +16,48 @@ use crate::service::{access_token, api_keys};
 use crate::state::AppState;
 
 /// Authenticates the raw `Authorization` header of a request (`None`: absent).
+///
+/// In a created realm, a credential the realm does not know may be an admin
+/// credential of the default realm, whose admins administer every realm: it
+/// is then accepted as the realm's own admin (its first active admin user),
+/// with the credential's scopes. Anything else keeps the realm's own answer.
 pub async fn authenticate(state: &AppState, header: Option<&[u8]>) -> Result<Principal> {
+    if state.realm.is_gone() {
+        return Err(Error::Unauthenticated(AuthFailure::RealmGone));
+    }
+    let failure = match authenticate_here(state, header).await {
+        Err(Error::Unauthenticated(f)) => f,
+        other => return other,
+    };
+    let Some(default) = &state.default_realm else {
+        return Err(Error::Unauthenticated(failure));
+    };
+    match Box::pin(authenticate_here(default, header)).await {
+        Ok(outside) if outside.is_admin() => match realm_admin(state)? {
+            Some(user) => Ok(Principal {
+                user: std::sync::Arc::new(user),
+                method: outside.method,
+                credential_scopes: outside.credential_scopes,
+            }),
+            None => Err(Error::Unauthenticated(failure)),
+        },
+        _ => Err(Error::Unauthenticated(failure)),
+    }
+}
+
+/// The realm's first active admin, whom a default-realm admin acts as.
+fn realm_admin(state: &AppState) -> Result<Option<crate::domain::user::User>> {
+    for record in state.store.users().all() {
+        let user = from_record(record?)?;
+        if user.is_active_admin() {
+            return Ok(Some(user));
+        }
+    }
+    Ok(None)
+}
+
+/// [`authenticate`] against this realm's own users, keys and tokens only.
+async fn authenticate_here(state: &AppState, header: Option<&[u8]>) -> Result<Principal> {
     let raw = header.ok_or(Error::Unauthenticated(AuthFailure::Missing))?;
     let credential =
         parse_authorization(raw).map_err(|m| Error::Unauthenticated(AuthFailure::Malformed(m)))?;

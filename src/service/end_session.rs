@@ -4,8 +4,11 @@
 
 use serde_json::Value;
 
-use crate::error::Result;
-use crate::service::{authorize, id_token, live};
+use crate::domain::oauth::OAuthErrorCode;
+use crate::error::{Error, Result};
+use crate::service::client_auth::Caller;
+use crate::service::token::refresh_token::{family_and_client, family_horizon};
+use crate::service::{authorize, id_token, live, revocation};
 use crate::state::AppState;
 
 /// The logout request's parameters.
@@ -93,4 +96,24 @@ pub async fn logout(
         }
         None => Logout::SignedOut,
     })
+}
+
+/// Keycloak's back-channel logout (`POST …/logout` with client
+/// authentication and `refresh_token`): ends that refresh token's grant — it,
+/// its successors and every access token issued from it. An unknown refresh
+/// token, or another client's, is `invalid_grant` (as Keycloak answers).
+pub async fn back_channel(state: &AppState, caller: &Caller, refresh_token: &str) -> Result<()> {
+    let invalid = || {
+        Error::oauth(
+            OAuthErrorCode::InvalidGrant,
+            "the refresh token is unknown or was not issued to this client",
+        )
+    };
+    let Some((family, client_id)) = family_and_client(state, refresh_token)? else {
+        return Err(invalid());
+    };
+    if caller.is_other_client(&client_id) {
+        return Err(invalid());
+    }
+    revocation::revoke_family(state, &family, family_horizon(state)).await
 }

@@ -24,6 +24,7 @@ pub mod live;
 pub mod login_cache;
 pub mod login_throttle;
 pub mod passwords;
+pub mod realms;
 pub mod revocation;
 pub mod revocation_list;
 pub mod scopes;

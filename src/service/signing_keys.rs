@@ -200,7 +200,12 @@ pub async fn sweep(state: &AppState) -> Result<usize> {
 }
 
 /// The active key of `alg`, waiting for it when it is still being made.
+/// A created realm makes its keys on first need (here): creating a realm
+/// never waits for an RSA key, and an idle realm never makes one.
 pub async fn active(state: &AppState, alg: Alg) -> Result<std::sync::Arc<KeyEntry>> {
+    if !state.realm.is_default() && state.keyring.active(alg).is_none() {
+        ensure(state).await?;
+    }
     state
         .keyring
         .wait_active(alg, KEY_WAIT)

@@ -39,6 +39,8 @@ const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 pub struct TestServer {
     pub base: String,
     pub state: AppState,
+    /// The created realms.
+    pub realms: Arc<latchkey::service::realms::Realms>,
     /// Checks every answer against the spec (see [`checked`]).
     pub client: CheckedClient,
     stop: Option<oneshot::Sender<()>>,
@@ -85,6 +87,7 @@ impl Builder {
         TestServer {
             base: format!("http://{}", launched.addr),
             state: launched.state,
+            realms: launched.realms,
             client: CheckedClient::new(
                 reqwest::Client::builder()
                     .timeout(REQUEST_TIMEOUT)

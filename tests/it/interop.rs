@@ -488,17 +488,28 @@ async fn authlib_code_flow_with_pkce_and_refresh() {
 /// Runs tests/interop/`name` with `args` in the venv's python and fails the test,
 /// showing its output, unless it exits 0.
 pub(crate) async fn run_script(python: &Path, name: &str, args: &[&str]) {
+    run_script_with(python, name, args, &[]).await;
+}
+
+/// [`run_script`] with `env` added to the script's environment.
+pub(crate) async fn run_script_with(
+    python: &Path,
+    name: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) {
     let mut script = Command::new(python);
     script
         .arg("-u") // unbuffered, so a killed run still shows how far it got
         .arg(repo().join("tests/interop").join(name))
-        .args(args);
+        .args(args)
+        .envs(env.iter().copied());
     let out = run_bounded(script, SCRIPT_TIMEOUT)
         .await
         .unwrap_or_else(|err| panic!("cannot run {}: {err}", python.display()));
     assert!(
         out.status.success(),
-        "the Authlib script {name} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+        "the interop script {name} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
         out.status,
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),

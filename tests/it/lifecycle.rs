@@ -106,10 +106,11 @@ async fn before_start_up_finishes_every_operation_answers_503() {
         ..Config::default()
     };
     let state = AppState::new(store, Arc::new(SystemClock), config).unwrap();
+    let realms = Arc::new(latchkey::service::realms::Realms::new(state.clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(latchkey::server::run(listener, state, async move {
+    let server = tokio::spawn(latchkey::server::run(listener, state, realms, async move {
         let _ = stopped.await;
     }));
     let client = CheckedClient::new(reqwest::Client::new());

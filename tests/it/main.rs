@@ -24,6 +24,8 @@ mod oidc;
 mod openapi;
 mod openidconnect_rs;
 mod properties;
+mod realms;
+mod realms_keycloak;
 mod redirect_safety;
 mod refresh;
 mod scopes;

@@ -862,7 +862,6 @@ async fn implicit_and_hybrid_response_types() {
 /// See tests/browser/oidc_client.mjs for each check.
 #[tokio::test]
 async fn openid_client_and_jose() {
-    let dir = crate::swagger::browser_node().await;
     let server = TestServer::start().await;
     server.create_user("vic", "vic-password", &["member"]).await;
     let app = server
@@ -877,15 +876,30 @@ async fn openid_client_and_jose() {
         .await;
     let app = OAuthClient::of(&app);
     let rs = resource_client(&server, "EdDSA", "https://api.node.test").await;
+    run_openid_client(&server.base, ("vic", "vic-password"), &app, &rs).await;
+    server.stop().await;
+}
+
+/// Runs tests/browser/oidc_client.mjs against the issuer `issuer` (the default
+/// realm's base URL or a created realm's): `user` signs in to `app` (code flow,
+/// openid profile, post-logout URI http://127.0.0.1/bye); `rs` has
+/// client_credentials JWT access tokens for https://api.node.test.
+pub(crate) async fn run_openid_client(
+    issuer: &str,
+    user: (&str, &str),
+    app: &OAuthClient,
+    rs: &OAuthClient,
+) {
+    let dir = crate::swagger::browser_node().await;
     let mut script = std::process::Command::new("node");
     script
         .arg("oidc_client.mjs")
         .args([
-            server.base.as_str(),
+            issuer,
             &app.id,
             app.secret(),
-            "vic",
-            "vic-password",
+            user.0,
+            user.1,
             &rs.id,
             rs.secret(),
             "https://api.node.test",
@@ -901,5 +915,4 @@ async fn openid_client_and_jose() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
     );
-    server.stop().await;
 }

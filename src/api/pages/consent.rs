@@ -78,15 +78,16 @@ pub(super) fn consent_page(
         r#"<h1>Allow access?</h1>
 <p><strong>{app}</strong>{owner} wants to:</p>
 <ul class="scopes">{items}</ul>
-<form method="post" action="/oauth/authorize/consent">
+<form method="post" action="{base}/oauth/authorize/consent">
 {hidden}
 <div class="row">
 <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
 <button type="submit" name="decision" value="allow">Allow</button>
 </div>
 </form>
-<p class="muted">Signed in as {user} · <a href="/oauth/logout">not you?</a></p>"#,
+<p class="muted">Signed in as {user} · <a href="{base}/oauth/logout">not you?</a></p>"#,
         app = esc(&request.client.name),
+        base = esc(&state.realm.path),
         hidden = hidden_fields(state, request, csrf),
         user = esc(user.username.as_str()),
     );

@@ -1,5 +1,6 @@
 //! The pages' cookies: `lk_session` (the browser session) and `lk_csrf` (the
-//! forms' CSRF secret), both HttpOnly and SameSite=Lax on `/oauth`, Secure
+//! forms' CSRF secret), both HttpOnly and SameSite=Lax on `/oauth` (a created realm's on
+//! `/realms/{name}`), Secure
 //! behind an https `--public-url`.
 
 use poem::http::header::{COOKIE, SET_COOKIE};
@@ -22,7 +23,8 @@ pub(super) fn with_cookies(mut resp: Response, cookies: Vec<String>) -> Response
 
 pub(super) fn session_cookie(state: &AppState, value: &str, max_age: i64) -> String {
     format!(
-        "{SESSION_COOKIE}={value}; Path=/oauth; Max-Age={max_age}; HttpOnly; SameSite=Lax{}",
+        "{SESSION_COOKIE}={value}; Path={}; Max-Age={max_age}; HttpOnly; SameSite=Lax{}",
+        cookie_path(state),
         if https(state) { "; Secure" } else { "" }
     )
 }
@@ -34,10 +36,22 @@ pub(super) fn csrf_cookie(state: &AppState, req: &Request, set: &mut Vec<String>
     }
     let value = flow::new_cookie_value();
     set.push(format!(
-        "{CSRF_COOKIE}={value}; Path=/oauth; HttpOnly; SameSite=Lax{}",
+        "{CSRF_COOKIE}={value}; Path={}; HttpOnly; SameSite=Lax{}",
+        cookie_path(state),
         if https(state) { "; Secure" } else { "" }
     ));
     value
+}
+
+/// `/oauth` in the default realm; a created realm's whole path
+/// (`/realms/{name}`), so its Keycloak-shaped endpoints see them too and no
+/// other realm ever does.
+fn cookie_path(state: &AppState) -> &str {
+    if state.realm.is_default() {
+        "/oauth"
+    } else {
+        &state.realm.path
+    }
 }
 
 fn https(state: &AppState) -> bool {

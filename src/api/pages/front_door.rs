@@ -20,10 +20,11 @@ pub fn front_door(req: &Request, Data(state): Data<&AppState>) -> Response {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if prefers_html(accept) {
-        page(&base)
+        page(&base, &state.realm.path)
     } else {
         let doc = serde_json::json!({
             "name": "latchkey",
+            "realm": state.realm.name,
             "version": env!("CARGO_PKG_VERSION"),
             "issuer": base,
             "docs": format!("{base}/docs"),
@@ -37,14 +38,16 @@ pub fn front_door(req: &Request, Data(state): Data<&AppState>) -> Response {
     }
 }
 
-fn page(base: &str) -> Response {
+/// The page; `path` is the realm's (empty for the default realm).
+fn page(base: &str, path: &str) -> Response {
     let b = esc(base);
+    let p = esc(path);
     let body = format!(
         "<h1>latchkey {version}</h1>\
 <p>A dev/test identity provider: API keys, OAuth 2.0 and OpenID Connect clients and tokens, Basic logins. Issuer <code>{b}</code>.</p>\
 <ul class=\"scopes\">\
-<li><a href=\"/docs\">API documentation</a> (Swagger UI; <b>Authorize</b> signs you in)</li>\
-<li><a href=\"/.well-known/openid-configuration\">OpenID Connect discovery</a> · <a href=\"/.well-known/oauth-authorization-server\">RFC 8414 metadata</a> · <a href=\"/oauth/jwks\">JWKS</a></li>\
+<li><a href=\"{p}/docs\">API documentation</a> (Swagger UI; <b>Authorize</b> signs you in)</li>\
+<li><a href=\"{p}/.well-known/openid-configuration\">OpenID Connect discovery</a> · <a href=\"{p}/.well-known/oauth-authorization-server\">RFC 8414 metadata</a> · <a href=\"{p}/oauth/jwks\">JWKS</a></li>\
 <li><a href=\"/openapi.json\">OpenAPI document</a></li>\
 </ul>\
 <p class=\"muted\">Who am I (the bootstrap admin's password is printed at first start):</p>\

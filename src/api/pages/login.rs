@@ -112,7 +112,7 @@ pub(super) fn login_page(
         r#"<h1>Sign in</h1>
 <p>to continue to <strong>{app}</strong></p>
 {alert}
-<form method="post" action="/oauth/authorize/login">
+<form method="post" action="{base}/oauth/authorize/login">
 {hidden}
 <label for="username">Username</label>
 <input id="username" name="username" autocomplete="username" autocapitalize="none" required autofocus value="{hint}">
@@ -121,6 +121,7 @@ pub(super) fn login_page(
 <button type="submit">Sign in</button>
 </form>"#,
         app = esc(&request.client.name),
+        base = esc(&state.realm.path),
         hint = esc(request.params.login_hint.as_deref().unwrap_or("")),
         hidden = hidden_fields(state, request, csrf),
     );

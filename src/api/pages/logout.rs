@@ -2,16 +2,19 @@
 //! endpoint). Ends the browser session; goes back only to a registered
 //! post-logout redirect URI of the client the request names.
 
-use poem::http::header::LOCATION;
+use poem::http::header::{AUTHORIZATION, CACHE_CONTROL, LOCATION};
 use poem::http::StatusCode;
 use poem::web::Data;
-use poem::{handler, Body, Request, Response};
+use poem::{handler, Body, IntoResponse, Request, Response};
 
 use super::cookies::{cookie, session_cookie, with_cookies, SESSION_COOKIE};
 use super::layout::{error_page, html, secure_headers, server_error};
 use super::login::read_form;
+use crate::api::error::{ApiError, TokenEndpoint};
 use crate::api::links::base_url;
 use crate::api::oauth::params::Params;
+use crate::domain::access::Permission;
+use crate::service::client_auth;
 use crate::service::end_session::{self, Logout, LogoutRequest};
 use crate::state::AppState;
 
@@ -25,12 +28,38 @@ pub async fn logout(req: &Request, Data(state): Data<&AppState>) -> Response {
 }
 
 /// `POST /oauth/logout` (form parameters, as RP-Initiated Logout allows).
+/// With `refresh_token`, Keycloak's back-channel form: a client ends a grant
+/// (204, or a JSON OAuth error).
 #[handler]
 pub async fn logout_post(req: &Request, Data(state): Data<&AppState>, body: Body) -> Response {
     match read_form(body).await {
+        Ok(p) if p.get("refresh_token").is_some() => back_channel(req, state, &p)
+            .await
+            .unwrap_or_else(|e| ApiError::<TokenEndpoint>::from_oauth(e).into_response()),
         Ok(p) => answer(req, state, &p).await,
         Err(m) => error_page(StatusCode::BAD_REQUEST, &m),
     }
+}
+
+async fn back_channel(
+    req: &Request,
+    state: &AppState,
+    p: &Params,
+) -> crate::error::Result<Response> {
+    let header = req.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
+    let caller = client_auth::endpoint_caller(
+        state,
+        header,
+        p.get("client_id").map(str::to_owned),
+        p.get("client_secret").map(str::to_owned),
+        Permission::UsersWrite,
+    )
+    .await?;
+    end_session::back_channel(state, &caller, p.get("refresh_token").unwrap_or_default()).await?;
+    Ok(Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .header(CACHE_CONTROL, "no-store")
+        .finish())
 }
 
 async fn answer(req: &Request, state: &AppState, p: &Params) -> Response {

@@ -10,6 +10,7 @@ use crate::store::ClientRecord;
 pub use crate::domain::client::SWAGGER_UI_CLIENT_ID;
 /// Its redirect URI, relative: it matches this server's own origin, however the
 /// server is reached (`localhost`, a container's mapped port, `--public-url`).
+/// A created realm's is under its path (`/realms/{name}/docs/…`).
 pub const SWAGGER_UI_REDIRECT: &str = "/docs/oauth-receiver.html";
 
 /// Makes sure the built-in `swagger-ui` client exists (PKCE, public, latchkey's
@@ -35,7 +36,7 @@ pub async fn ensure_swagger_ui(state: &AppState) -> Result<()> {
         owner_id,
         name: "Swagger UI".into(),
         client_type: ClientType::Public.as_str().into(),
-        redirect_uris: vec![SWAGGER_UI_REDIRECT.into()],
+        redirect_uris: vec![format!("{}{SWAGGER_UI_REDIRECT}", state.realm.path)],
         grant_types: vec![
             GrantType::AuthorizationCode.as_str().into(),
             GrantType::RefreshToken.as_str().into(),
