@@ -168,6 +168,12 @@ fn jwt_claims(state: &AppState, presented: &str) -> Option<AccessClaims> {
     let c = &verified.claims;
     let text = |name: &str| c.get(name).and_then(Value::as_str);
     let int = |name: &str| c.get(name).and_then(Value::as_i64);
+    // Issued by this realm: two realms seeded with the same signing key still
+    // never take each other's tokens. (Only the path is compared: the host is
+    // however the client reached the server.)
+    if !issued_by_realm(text("iss")?, &state.realm.path) {
+        return None;
+    }
     let claims = AccessClaims {
         id: unhex::<16>(text("jti")?)?,
         client_id: text("client_id")?.to_owned(),
@@ -183,6 +189,18 @@ fn jwt_claims(state: &AppState, presented: &str) -> Option<AccessClaims> {
     };
     state.jwt_cache.insert(hash, claims.clone());
     Some(claims)
+}
+
+/// Whether the issuer URL `iss` is the realm at `path` (`""` for the
+/// default realm, `/realms/{name}` for a created one), on any host.
+fn issued_by_realm(iss: &str, path: &str) -> bool {
+    let after_scheme = iss.split_once("://").map_or(iss, |(_, rest)| rest);
+    let iss_path = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
+    if path.is_empty() {
+        !iss_path.contains("/realms/")
+    } else {
+        iss_path.ends_with(path)
+    }
 }
 
 /// Whether a presented bearer token is an access token of either format
@@ -250,4 +268,22 @@ pub fn claims(state: &AppState, presented: &str) -> Option<AccessClaims> {
     token::decode(&state.token_key, presented)
         .ok()
         .or_else(|| jwt_claims(state, presented))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::issued_by_realm;
+
+    #[test]
+    fn the_issuer_names_the_realm() {
+        assert!(issued_by_realm("http://127.0.0.1:8080", ""));
+        assert!(issued_by_realm("https://a.test/idp", ""));
+        assert!(!issued_by_realm("http://127.0.0.1:8080/realms/a", ""));
+        assert!(issued_by_realm("http://localhost:9/realms/a", "/realms/a"));
+        assert!(!issued_by_realm(
+            "http://localhost:9/realms/ba",
+            "/realms/a"
+        ));
+        assert!(!issued_by_realm("http://localhost:9", "/realms/a"));
+    }
 }

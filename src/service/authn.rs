@@ -11,6 +11,7 @@ use crate::domain::user::{self, Username};
 use crate::error::{AuthFailure, Error, Result};
 use crate::secret::{Kind, Redacted};
 use crate::service::login_cache::LoginCache;
+use crate::service::login_throttle::LoginThrottle;
 use crate::service::users::from_record;
 use crate::service::{access_token, api_keys};
 use crate::state::AppState;
@@ -25,20 +26,32 @@ pub async fn authenticate(state: &AppState, header: Option<&[u8]>) -> Result<Pri
     if state.realm.is_gone() {
         return Err(Error::Unauthenticated(AuthFailure::RealmGone));
     }
-    let failure = match authenticate_here(state, header).await {
+    let failure = match authenticate_here(state, header, &state.login_throttle).await {
         Err(Error::Unauthenticated(f)) => f,
         other => return other,
     };
     let Some(default) = &state.default_realm else {
         return Err(Error::Unauthenticated(failure));
     };
-    match Box::pin(authenticate_here(default, header)).await {
+    // Failed guesses count in this realm's throttle only: a tenant mistyping
+    // here never slows the default realm's admins down.
+    match Box::pin(authenticate_here(default, header, &state.login_throttle)).await {
         Ok(outside) if outside.is_admin() => match realm_admin(state)? {
-            Some(user) => Ok(Principal {
-                user: std::sync::Arc::new(user),
-                method: outside.method,
-                credential_scopes: outside.credential_scopes,
-            }),
+            Some(user) => {
+                // The realm's own attempt was not a guess at its user.
+                if let Some(Ok(Credential::Basic { username, .. })) =
+                    header.map(parse_authorization)
+                {
+                    if let Ok(u) = Username::parse(&username) {
+                        state.login_throttle.succeeded(&u.key());
+                    }
+                }
+                Ok(Principal {
+                    user: std::sync::Arc::new(user),
+                    method: outside.method,
+                    credential_scopes: outside.credential_scopes,
+                })
+            }
             None => Err(Error::Unauthenticated(failure)),
         },
         _ => Err(Error::Unauthenticated(failure)),
@@ -47,6 +60,14 @@ pub async fn authenticate(state: &AppState, header: Option<&[u8]>) -> Result<Pri
 
 /// The realm's first active admin, whom a default-realm admin acts as.
 fn realm_admin(state: &AppState) -> Result<Option<crate::domain::user::User>> {
+    // The bootstrap admin first: no scan of every user on the common path.
+    let bootstrap = crate::service::bootstrap::ADMIN_USERNAME;
+    if let Some(record) = state.store.users().get_by_username(bootstrap)? {
+        let user = from_record(record)?;
+        if user.is_active_admin() {
+            return Ok(Some(user));
+        }
+    }
     for record in state.store.users().all() {
         let user = from_record(record?)?;
         if user.is_active_admin() {
@@ -56,19 +77,31 @@ fn realm_admin(state: &AppState) -> Result<Option<crate::domain::user::User>> {
     Ok(None)
 }
 
-/// [`authenticate`] against this realm's own users, keys and tokens only.
-async fn authenticate_here(state: &AppState, header: Option<&[u8]>) -> Result<Principal> {
+/// [`authenticate`] against this realm's own users, keys and tokens only,
+/// password guesses counted by `throttle`.
+async fn authenticate_here(
+    state: &AppState,
+    header: Option<&[u8]>,
+    throttle: &LoginThrottle,
+) -> Result<Principal> {
     let raw = header.ok_or(Error::Unauthenticated(AuthFailure::Missing))?;
     let credential =
         parse_authorization(raw).map_err(|m| Error::Unauthenticated(AuthFailure::Malformed(m)))?;
     match credential {
-        Credential::Basic { username, password } => basic(state, &username, password).await,
+        Credential::Basic { username, password } => {
+            basic(state, throttle, &username, password).await
+        }
         Credential::Token { scheme, token } => bearer(state, scheme, &token).await,
     }
 }
 
 /// `Authorization: Basic`: a user's own username and password.
-async fn basic(state: &AppState, username: &str, password: Redacted<String>) -> Result<Principal> {
+async fn basic(
+    state: &AppState,
+    throttle: &LoginThrottle,
+    username: &str,
+    password: Redacted<String>,
+) -> Result<Principal> {
     if !state.config.basic_auth {
         return Err(Error::Unauthenticated(AuthFailure::BasicDisabled));
     }
@@ -106,8 +139,7 @@ async fn basic(state: &AppState, username: &str, password: Redacted<String>) -> 
     }
 
     // Guessing over Basic is slowed down like guessing on the login page.
-    state
-        .login_throttle
+    throttle
         .attempt(&key, now)
         .map_err(|wait| Error::Unauthenticated(AuthFailure::SlowDown(wait)))?;
     let record = state.store.users().get_by_username(&key)?;
@@ -118,7 +150,7 @@ async fn basic(state: &AppState, username: &str, password: Redacted<String>) -> 
     let Some(record) = record else {
         return Err(bad());
     };
-    state.login_throttle.succeeded(&key);
+    throttle.succeeded(&key);
     state
         .login_cache
         .remember(digest, &record.id, &record.password_hash, now);

@@ -127,8 +127,19 @@ impl Realms {
     pub async fn sweep_orphans(&self) -> Result<usize> {
         let _writes = self.writes.lock().await;
         let store = &self.default.store;
-        let ids: Vec<u64> = store.realms().all()?.iter().map(|r| r.id).collect();
-        let n = store.purge_orphans(&ids)?;
+        let mut ids = Vec::new();
+        let mut n = 0;
+        for rec in store.realms().all()? {
+            // Under `writes`, no creation or deletion is under way: a realm
+            // still `Creating` or `Deleting` is one whose write failed halfway.
+            if rec.status != RealmStatus::Live {
+                n += store.realm(Prefix::of_realm(rec.id))?.purge()?;
+                store.realms().remove(&rec.name)?;
+                continue;
+            }
+            ids.push(rec.id);
+        }
+        n += store.purge_orphans(&ids)?;
         if n > 0 {
             store.flush().await?;
         }
@@ -222,10 +233,19 @@ impl Realms {
         };
         registry.insert(&record)?;
         self.default.store.flush().await?;
-        match self.fill(&record, new).await {
+        let filled = match self.fill(&record, new).await {
+            Ok(filled) => {
+                async {
+                    registry.set_status(&record.name, record.id, RealmStatus::Live)?;
+                    self.default.store.flush().await?;
+                    Ok(filled)
+                }
+                .await
+            }
+            Err(e) => Err(e),
+        };
+        match filled {
             Ok((state, admin_password)) => {
-                registry.set_status(&record.name, record.id, RealmStatus::Live)?;
-                self.default.store.flush().await?;
                 state.mark_ready();
                 let mut live = self.live.write().map_err(|_| poisoned())?;
                 live.insert(

@@ -246,6 +246,7 @@ impl Store {
     /// Removes whatever the realm trees hold under an id that is not one of
     /// `live` (what a realm deleted or half-made before a crash left); how many.
     pub fn purge_orphans(&self, live: &[u64]) -> Result<usize, StoreError> {
+        let live: std::collections::HashSet<u64> = live.iter().copied().collect();
         let mut n = 0;
         for name in TREE_NAMES {
             let tree = self

@@ -102,7 +102,8 @@ pub(super) fn validated(
 /// header is the browser's to choose only as far as DNS allows: trusting any
 /// host would let a rebinding attacker's name receive Swagger UI's codes.
 fn own_origin(req: &Request, state: &AppState) -> Option<String> {
-    let base = crate::api::links::base_url(req, state);
+    // The origin alone: a realm's built-in redirect URIs carry its path.
+    let base = crate::api::links::server_url(req, state);
     if state.config.public_url.is_some() {
         return Some(base);
     }

@@ -17,6 +17,11 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
 }
 
 pub(super) fn server_error(e: &crate::error::Error) -> Response {
+    use crate::error::{AuthFailure, Error};
+    if let Error::Unauthenticated(AuthFailure::RealmGone) = e {
+        // The realm was deleted while the page was in flight.
+        return error_page(StatusCode::NOT_FOUND, "This realm has been deleted.");
+    }
     tracing::error!(error = %e, "authorization page failed");
     error_page(
         StatusCode::INTERNAL_SERVER_ERROR,
