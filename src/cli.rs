@@ -81,6 +81,9 @@ pub struct ServeArgs {
     /// Refuse `Authorization: Basic` on the API.
     #[arg(long, env = "LATCHKEY_NO_BASIC_AUTH")]
     pub no_basic_auth: bool,
+    /// Turn off test control (`/api/v1/test`: the clock, minted tokens): it answers 404.
+    #[arg(long, env = "LATCHKEY_NO_TEST_CONTROL")]
+    pub no_test_control: bool,
 }
 
 #[derive(Debug, Args)]

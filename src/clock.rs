@@ -42,3 +42,142 @@ impl Clock for ManualClock {
         Timestamp(self.0.load(Ordering::SeqCst))
     }
 }
+
+/// A realm's clock: the server's clock, moved by test control (an offset, or
+/// frozen at an instant). Every expiry of the realm reads it.
+#[derive(Debug)]
+pub struct TestClock {
+    base: std::sync::Arc<dyn Clock>,
+    offset: AtomicI64,
+    /// The frozen instant, or [`NOT_FROZEN`].
+    frozen: AtomicI64,
+}
+
+const NOT_FROZEN: i64 = i64::MIN;
+
+/// What the clock is doing now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClockState {
+    pub now: Timestamp,
+    /// `now` minus the server's own time.
+    pub offset_seconds: i64,
+    pub frozen: bool,
+}
+
+impl std::fmt::Debug for dyn Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Clock({})", self.now().0)
+    }
+}
+
+impl TestClock {
+    pub fn new(base: std::sync::Arc<dyn Clock>) -> TestClock {
+        TestClock {
+            base,
+            offset: AtomicI64::new(0),
+            frozen: AtomicI64::new(NOT_FROZEN),
+        }
+    }
+
+    /// The server's own clock, unmoved.
+    pub fn base(&self) -> std::sync::Arc<dyn Clock> {
+        self.base.clone()
+    }
+
+    pub fn state(&self) -> ClockState {
+        let now = self.now();
+        ClockState {
+            now,
+            offset_seconds: now.0.saturating_sub(self.base.now().0),
+            frozen: self.frozen.load(Ordering::Acquire) != NOT_FROZEN,
+        }
+    }
+
+    /// Runs `offset` seconds ahead of the server's clock (behind when
+    /// negative); unfreezes.
+    pub fn set_offset(&self, offset: i64) {
+        self.offset.store(offset, Ordering::Release);
+        self.frozen.store(NOT_FROZEN, Ordering::Release);
+    }
+
+    /// Stops at `at` until advanced or reset.
+    pub fn freeze_at(&self, at: Timestamp) {
+        self.frozen
+            .store(at.0.max(NOT_FROZEN + 1), Ordering::Release);
+    }
+
+    /// Moves a frozen clock on by `secs`, or adds `secs` to the offset.
+    pub fn advance(&self, secs: i64) {
+        let frozen = self.frozen.load(Ordering::Acquire);
+        if frozen != NOT_FROZEN {
+            self.frozen.store(
+                frozen.saturating_add(secs).max(NOT_FROZEN + 1),
+                Ordering::Release,
+            );
+        } else {
+            let _ = self
+                .offset
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |o| {
+                    Some(o.saturating_add(secs))
+                });
+        }
+    }
+
+    /// Real time again.
+    pub fn reset(&self) {
+        self.set_offset(0);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> Timestamp {
+        let frozen = self.frozen.load(Ordering::Acquire);
+        if frozen != NOT_FROZEN {
+            return Timestamp(frozen);
+        }
+        Timestamp(
+            self.base
+                .now()
+                .0
+                .saturating_add(self.offset.load(Ordering::Acquire)),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_test_clock_moves_freezes_and_comes_back() {
+        let base = std::sync::Arc::new(ManualClock::new(Timestamp(1000)));
+        let c = TestClock::new(base.clone());
+        assert_eq!(c.now(), Timestamp(1000));
+        c.set_offset(3600);
+        base.advance(1);
+        assert_eq!(
+            c.state(),
+            ClockState {
+                now: Timestamp(4601),
+                offset_seconds: 3600,
+                frozen: false
+            }
+        );
+        c.advance(-601);
+        assert_eq!(c.now(), Timestamp(4000));
+        c.freeze_at(Timestamp(50));
+        base.advance(100);
+        assert_eq!(c.now(), Timestamp(50));
+        c.advance(10);
+        assert_eq!(
+            c.state(),
+            ClockState {
+                now: Timestamp(60),
+                offset_seconds: 60 - 1101,
+                frozen: true
+            }
+        );
+        c.reset();
+        assert_eq!(c.now(), Timestamp(1101));
+    }
+}

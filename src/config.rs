@@ -8,6 +8,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Whether `Authorization: Basic` is accepted on `/api/v1`.
     pub basic_auth: bool,
+    /// Whether `/api/v1/test` (test control) is served; 404 when not.
+    pub test_control: bool,
     /// Password for the bootstrap admin made on first start; random when `None`.
     pub admin_password: Option<Redacted<String>>,
     /// Largest request body accepted, in bytes.
@@ -25,6 +27,7 @@ impl Default for Config {
         Config {
             public_url: None,
             basic_auth: true,
+            test_control: true,
             admin_password: None,
             body_limit: DEFAULT_BODY_LIMIT,
             access_token_ttl: DEFAULT_ACCESS_TOKEN_TTL,

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use crate::clock::Clock;
+use crate::clock::{Clock, TestClock};
 use crate::config::Config;
 use crate::domain::token::TokenKey;
 use crate::secret::random_bytes;
@@ -55,6 +55,8 @@ impl Realm {
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    /// The realm's clock as test control moves it (`clock` is the same clock).
+    pub test_clock: Arc<TestClock>,
     /// The realm this state serves.
     pub realm: Arc<Realm>,
     /// For a created realm, the default realm's state: its admins administer
@@ -107,7 +109,7 @@ impl AppState {
     pub fn for_realm(&self, store: Store, name: &str) -> crate::error::Result<Self> {
         AppState::build(
             store,
-            self.clock.clone(),
+            self.test_clock.base(),
             self.config.clone(),
             self.passwords.clone(),
             Realm::new(name),
@@ -123,6 +125,8 @@ impl AppState {
         realm: Realm,
         default_realm: Option<Arc<AppState>>,
     ) -> crate::error::Result<Self> {
+        let test_clock = Arc::new(TestClock::new(clock));
+        let clock: Arc<dyn Clock> = test_clock.clone();
         let token_key = TokenKey::new(store.server_secret("access_token_mac", random_bytes())?);
         let revocations = RevocationList::load(&store)?;
         let form_key = store.server_secret("form_csrf", random_bytes())?;
@@ -134,6 +138,7 @@ impl AppState {
             token_key: Arc::new(token_key),
             revocations: Arc::new(revocations),
             store,
+            test_clock,
             realm: Arc::new(realm),
             default_realm,
             clock,

@@ -69,6 +69,8 @@ requirements! {
     RealmsRead => Some(Permission::RealmsRead);
     /// `realms:write`: creating and deleting realms.
     RealmsWrite => Some(Permission::RealmsWrite);
+    /// `test:control`: the realm's clock, minted tokens.
+    TestControl => Some(Permission::TestControl);
 }
 
 fn builtin_scopes() -> Vec<MetaOAuthScope> {

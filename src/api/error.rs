@@ -83,6 +83,10 @@ statuses! {
     /// A new client secret (`revoke_tokens` in the query; public clients have
     /// none: 409).
     SecretRotation = [400, 401, 403, 404, 409, 503];
+    /// Test control without a body (404 when it is turned off).
+    TestControlRead = [401, 403, 404, 503];
+    /// Test control with a JSON body (404 when it is turned off).
+    TestControlChange = [400, 401, 403, 404, 413, 415, 503];
     /// Service endpoints that may report the server unusable.
     Readiness = [503];
     /// The token endpoint (RFC 6749 §5.2 errors; `invalid_client` is 401).

@@ -21,6 +21,7 @@ pub mod pages;
 mod realms;
 mod scopes;
 mod signing_keys;
+mod test_control;
 mod users;
 
 use poem_openapi::{OpenApiService, Tags};
@@ -45,10 +46,16 @@ pub enum ApiTags {
     /// Realms: isolated issuers in this process, under `/realms/{name}`
     /// (admins of the default realm).
     Realms,
+    /// Test control: a realm's clock and minted tokens (admins, `test:control`;
+    /// off with `--no-test-control`).
+    TestControl,
 }
 
-/// Every `#[OpenApi]` struct, one per area, in the order the spec lists them.
-type Apis = (
+/// Every `#[OpenApi]` struct, one per area, in the order the spec lists them
+/// (nested: tuples of more than twelve have no `Default`).
+type Apis = (CoreApis, realms::RealmsApi, test_control::TestControlApi);
+
+type CoreApis = (
     health::HealthApi,
     users::UsersApi,
     api_keys::ApiKeysApi,
@@ -60,7 +67,6 @@ type Apis = (
     oauth::metadata::MetadataApi,
     oauth::userinfo::UserInfoApi,
     signing_keys::SigningKeysApi,
-    realms::RealmsApi,
 );
 
 /// The whole API as one poem-openapi service; used by the server, by

@@ -22,10 +22,11 @@ pub enum Permission {
     ScopesWrite,
     RealmsRead,
     RealmsWrite,
+    TestControl,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 10] = [
         Permission::KeysRead,
         Permission::KeysWrite,
         Permission::ClientsRead,
@@ -35,6 +36,7 @@ impl Permission {
         Permission::ScopesWrite,
         Permission::RealmsRead,
         Permission::RealmsWrite,
+        Permission::TestControl,
     ];
 
     /// The built-in scope that carries this permission.
@@ -49,6 +51,7 @@ impl Permission {
             Permission::ScopesWrite => "scopes:write",
             Permission::RealmsRead => "realms:read",
             Permission::RealmsWrite => "realms:write",
+            Permission::TestControl => "test:control",
         }
     }
 

@@ -187,14 +187,19 @@ pub enum GrantType {
     ClientCredentials,
     RefreshToken,
     Implicit,
+    /// RFC 6749 §4.3, the resource owner's password (Keycloak's "direct
+    /// access grants"): for test suites only; RFC 9700 §2.4 forbids it in
+    /// production. Off unless a client lists it.
+    Password,
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 4] = [
+    pub const ALL: [GrantType; 5] = [
         GrantType::AuthorizationCode,
         GrantType::ClientCredentials,
         GrantType::RefreshToken,
         GrantType::Implicit,
+        GrantType::Password,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -203,6 +208,7 @@ impl GrantType {
             GrantType::ClientCredentials => "client_credentials",
             GrantType::RefreshToken => "refresh_token",
             GrantType::Implicit => "implicit",
+            GrantType::Password => "password",
         }
     }
 
@@ -240,7 +246,7 @@ pub fn check_grants(ty: ClientType, names: &[String]) -> Result<Vec<GrantType>, 
     for name in names {
         let g = GrantType::parse(name).ok_or_else(|| {
             format!(
-                "unknown grant type {name:?}: use authorization_code, client_credentials, refresh_token or implicit"
+                "unknown grant type {name:?}: use authorization_code, client_credentials, refresh_token, implicit or password"
             )
         })?;
         if g == GrantType::ClientCredentials && ty == ClientType::Public {

@@ -213,6 +213,9 @@ pub fn builtin_description(p: Permission) -> &'static str {
         Permission::RealmsWrite => {
             "latchkey: create and delete realms (admins of the default realm)"
         }
+        Permission::TestControl => {
+            "latchkey: test control: the realm's clock and minted tokens (admins)"
+        }
     }
 }
 

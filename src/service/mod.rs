@@ -23,6 +23,7 @@ pub mod keyring;
 pub mod live;
 pub mod login_cache;
 pub mod login_throttle;
+pub mod minted;
 pub mod passwords;
 pub mod realms;
 pub mod revocation;

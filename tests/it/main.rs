@@ -33,5 +33,6 @@ mod seed;
 mod spec_statuses;
 mod subprocess;
 mod swagger;
+mod test_control;
 mod user_claims;
 mod users;

@@ -1010,3 +1010,75 @@ async fn an_inline_seed_is_applied_or_refused_whole() {
         );
     }
 }
+
+/// Guesses in one realm never slow another realm's users down, and the
+/// default realm's admin working in a realm is not counted as a guess there.
+#[tokio::test]
+async fn password_guesses_stay_in_their_realm() {
+    let server = TestServer::start().await;
+    let realm = RealmRef::create(&server, "guarded").await;
+    for _ in 0..12 {
+        let resp = server
+            .get("/realms/guarded/api/v1/users/me")
+            .basic_auth("admin", Some("not-the-password"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    }
+    let root = server
+        .as_admin(Method::GET, "/api/v1/users/me")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        root.status(),
+        StatusCode::OK,
+        "the default admin is not slowed down"
+    );
+    let fresh = RealmRef::create(&server, "busy-admin").await;
+    for _ in 0..8 {
+        let resp = server
+            .as_admin(Method::GET, "/realms/busy-admin/api/v1/users")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+    }
+    fresh
+        .admin_json(
+            &server,
+            Method::GET,
+            "/api/v1/users/me",
+            Value::Null,
+            StatusCode::OK,
+        )
+        .await;
+    let _ = realm;
+}
+
+/// Swagger UI's sign-in works in a realm: its `swagger-ui` client's relative
+/// redirect URI is matched under the realm's path.
+#[tokio::test]
+async fn swagger_ui_signs_in_to_a_realm() {
+    let server = TestServer::start().await;
+    RealmRef::create(&server, "docs").await;
+    let receiver = server.url("/realms/docs/docs/oauth-receiver.html");
+    let challenge = latchkey::domain::pkce::s256(VERIFIER);
+    for redirect in [Some(receiver.as_str()), None] {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("response_type", "code")
+            .append_pair("client_id", "swagger-ui")
+            .append_pair("code_challenge", &challenge)
+            .append_pair("code_challenge_method", "S256")
+            .append_pair("state", "s");
+        if let Some(r) = redirect {
+            q.append_pair("redirect_uri", r);
+        }
+        let url = format!("/realms/docs/oauth/authorize?{}", q.finish());
+        let resp = server.get(&url).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{redirect:?}");
+        let page = resp.text().await.unwrap();
+        assert!(page.contains("name=\"username\""), "{redirect:?}: {page}");
+    }
+}

@@ -28,6 +28,11 @@ pub struct TokenParams {
     pub code_verifier: Option<String>,
     /// `refresh_token`: the refresh token (`lk_rt_…`).
     pub refresh_token: Option<String>,
+    /// `password` (clients that list the grant; test suites only, RFC 9700
+    /// forbids it in production): the user's username.
+    pub username: Option<String>,
+    /// `password`: the user's password.
+    pub password: Option<String>,
     /// Space-separated subset of the client's scopes (client_credentials; default:
     /// all of them) or of the grant's (refresh_token; default: the same).
     pub scope: Option<String>,
@@ -59,6 +64,19 @@ pub struct TokenBody {
     /// (`authorization_code` and `refresh_token` grants).
     #[oai(skip_serializing_if_is_none)]
     pub id_token: Option<String>,
+}
+
+impl From<crate::service::access_token::IssuedToken> for TokenBody {
+    fn from(issued: crate::service::access_token::IssuedToken) -> TokenBody {
+        TokenBody {
+            access_token: issued.token.into_inner(),
+            token_type: "Bearer".into(),
+            expires_in: issued.expires_in,
+            scope: issued.scopes.to_string(),
+            refresh_token: issued.refresh_token.map(|r| r.into_inner()),
+            id_token: issued.id_token,
+        }
+    }
 }
 
 #[derive(ApiResponse)]
@@ -100,14 +118,7 @@ impl TokenApi {
             .await
             .map_err(ApiError::from_oauth)?;
         Ok(TokenResponse::Issued(
-            Json(TokenBody {
-                access_token: issued.token.into_inner(),
-                token_type: "Bearer".into(),
-                expires_in: issued.expires_in,
-                scope: issued.scopes.to_string(),
-                refresh_token: issued.refresh_token.map(|r| r.into_inner()),
-                id_token: issued.id_token,
-            }),
+            Json(issued.into()),
             NO_STORE.into(),
             "no-cache".into(),
         ))

@@ -11,7 +11,7 @@
 mod consent;
 mod next;
 mod request;
-mod session;
+pub(crate) mod session;
 
 use std::sync::Arc;
 

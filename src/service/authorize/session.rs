@@ -98,16 +98,30 @@ pub enum Login {
     SlowDown(i64),
 }
 
-/// Checks a username and password; on success starts a session and returns
-/// its cookie value.
-pub async fn login(state: &AppState, username: &str, password: Redacted<String>) -> Result<Login> {
+/// What a username and password are worth (login page, password grant).
+#[derive(Debug)]
+pub enum Credentials {
+    /// The enabled user they name.
+    Valid(User),
+    /// Unknown user, wrong password or disabled account (one answer for all).
+    Invalid,
+    /// Too many failures for this username: wait this many seconds.
+    SlowDown(i64),
+}
+
+/// Checks a username and password, counted by the login throttle.
+pub async fn check_credentials(
+    state: &AppState,
+    username: &str,
+    password: Redacted<String>,
+) -> Result<Credentials> {
     let now = state.clock.now();
     let key = Username::parse(username)
         .map(|u| u.key())
         .unwrap_or_else(|_| username.to_lowercase());
     // Counted before verifying, so parallel guesses cannot all slip through.
     if let Err(wait) = state.login_throttle.attempt(&key, now) {
-        return Ok(Login::SlowDown(wait));
+        return Ok(Credentials::SlowDown(wait));
     }
     let record = match Username::parse(username) {
         Ok(u) if user::check_password(password.expose()).is_ok() => {
@@ -122,9 +136,21 @@ pub async fn login(state: &AppState, username: &str, password: Redacted<String>)
         _ => None,
     };
     let Some(user) = user.filter(|u| !u.disabled) else {
-        return Ok(Login::Invalid);
+        return Ok(Credentials::Invalid);
     };
     state.login_throttle.succeeded(&key);
+    Ok(Credentials::Valid(user))
+}
+
+/// Checks a username and password; on success starts a session and returns
+/// its cookie value.
+pub async fn login(state: &AppState, username: &str, password: Redacted<String>) -> Result<Login> {
+    let user = match check_credentials(state, username, password).await? {
+        Credentials::Valid(user) => user,
+        Credentials::Invalid => return Ok(Login::Invalid),
+        Credentials::SlowDown(wait) => return Ok(Login::SlowDown(wait)),
+    };
+    let now = state.clock.now();
     let cookie = new_cookie_value();
     let rec = SessionRecord {
         user_id: user.id.to_string(),

@@ -2,19 +2,19 @@
 //! is single use: presenting it again fails and, when its own client replays
 //! it, revokes what it issued (RFC 6749 §4.1.2).
 
-use crate::domain::client::{Client, GrantType};
+use crate::domain::client::Client;
 use crate::domain::pkce;
 use crate::domain::scope::ScopeSet;
 use crate::error::{Error, Result};
 use crate::secret::{fingerprint, Kind};
-use crate::service::access_token::{Acting, IssuedToken, Recipient};
-use crate::service::id_token::{self, Subject};
+use crate::service::access_token::{IssuedToken, Recipient};
 use crate::service::{live, revocation};
 use crate::state::AppState;
 use crate::store::Use;
 
-use super::refresh_token::{self, family_horizon, family_of};
-use super::{invalid_grant, user_token};
+use super::invalid_grant;
+use super::refresh_token::{family_horizon, family_of};
+use super::user_grant::{self, UserGrant};
 
 /// What the token request presented with the code.
 pub(super) struct Presented<'a> {
@@ -89,38 +89,24 @@ pub(super) async fn redeem(
     }
     let user = live::active_user(state, &rec.user_id)?
         .ok_or_else(|| invalid_grant("the user who authorized this code is disabled or gone"))?;
-    let family = family_of(&rec.family)?;
     let granted = ScopeSet::from_names(&rec.scopes);
-    // Only what the client may still request (an admin may have taken a scope
-    // away since the user consented).
-    let scopes = granted.intersect(&client.scopes);
-    let acting = Acting::User {
+    let grant = UserGrant {
         user: &user,
-        auth_time: rec.auth_time,
-    };
-    let mut issued = user_token(state, to, client, acting, scopes, family).await?;
-    if client.allows(GrantType::RefreshToken) {
-        let origin = refresh_token::Origin {
-            family: &rec.family,
-            user_id: user.id.as_str(),
-            auth_time: rec.auth_time,
-            sid: rec.sid.as_deref(),
-        };
-        issued.refresh_token = Some(refresh_token::start(state, client, origin, &granted).await?);
-    }
-    let subject = Subject {
-        user: &user,
+        granted: &granted,
         auth_time: rec.auth_time,
         sid: rec.sid.as_deref(),
         nonce: rec.nonce.as_deref(),
+        family: family_of(&rec.family)?,
+        refresh: true,
+        id_token: true,
     };
-    issued.id_token = id_token::for_grant(state, to.issuer, client, subject, &issued).await?;
-    Ok(issued)
+    user_grant::issue(state, to, client, grant).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::client::GrantType;
     use crate::service::access_token;
 
     use crate::domain::oauth::OAuthErrorCode as Code;
