@@ -84,6 +84,9 @@ pub struct ServeArgs {
     /// Turn off test control (`/api/v1/test`: the clock, minted tokens): it answers 404.
     #[arg(long, env = "LATCHKEY_NO_TEST_CONTROL")]
     pub no_test_control: bool,
+    /// Requests each realm's journal keeps for test control (0: record none).
+    #[arg(long, env = "LATCHKEY_JOURNAL_SIZE", default_value_t = crate::config::DEFAULT_JOURNAL_SIZE)]
+    pub journal_size: usize,
 }
 
 #[derive(Debug, Args)]

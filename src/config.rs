@@ -10,6 +10,8 @@ pub struct Config {
     pub basic_auth: bool,
     /// Whether `/api/v1/test` (test control) is served; 404 when not.
     pub test_control: bool,
+    /// Requests kept in each realm's journal (0: none recorded).
+    pub journal_size: usize,
     /// Password for the bootstrap admin made on first start; random when `None`.
     pub admin_password: Option<Redacted<String>>,
     /// Largest request body accepted, in bytes.
@@ -28,6 +30,7 @@ impl Default for Config {
             public_url: None,
             basic_auth: true,
             test_control: true,
+            journal_size: DEFAULT_JOURNAL_SIZE,
             admin_password: None,
             body_limit: DEFAULT_BODY_LIMIT,
             access_token_ttl: DEFAULT_ACCESS_TOKEN_TTL,
@@ -36,6 +39,9 @@ impl Default for Config {
         }
     }
 }
+
+/// Requests a realm's journal keeps by default.
+pub const DEFAULT_JOURNAL_SIZE: usize = 1000;
 
 /// 64 KiB: every JSON document the API takes is far smaller.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;

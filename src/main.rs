@@ -98,6 +98,11 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         public_url: args.public_url.clone(),
         basic_auth: !args.no_basic_auth,
         test_control: !args.no_test_control,
+        journal_size: if args.no_test_control {
+            0
+        } else {
+            args.journal_size
+        },
         admin_password: args.admin_password.clone().map(Redacted::new),
         access_token_ttl: args.access_token_ttl,
         refresh_token_ttl: args.refresh_token_ttl,

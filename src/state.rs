@@ -59,6 +59,10 @@ pub struct AppState {
     pub test_clock: Arc<TestClock>,
     /// The realm this state serves.
     pub realm: Arc<Realm>,
+    /// Queued faults (test control; memory only).
+    pub faults: Arc<crate::service::control::Faults>,
+    /// The last requests to the realm (test control; memory only).
+    pub journal: Arc<crate::service::control::Journal>,
     /// For a created realm, the default realm's state: its admins administer
     /// every realm. `None` in the default realm.
     pub default_realm: Option<Arc<AppState>>,
@@ -140,6 +144,8 @@ impl AppState {
             store,
             test_clock,
             realm: Arc::new(realm),
+            faults: Arc::default(),
+            journal: Arc::new(crate::service::control::Journal::new(config.journal_size)),
             default_realm,
             clock,
             config,

@@ -22,6 +22,7 @@ mod realms;
 mod scopes;
 mod signing_keys;
 mod test_control;
+mod test_journal;
 mod users;
 
 use poem_openapi::{OpenApiService, Tags};
@@ -53,7 +54,12 @@ pub enum ApiTags {
 
 /// Every `#[OpenApi]` struct, one per area, in the order the spec lists them
 /// (nested: tuples of more than twelve have no `Default`).
-type Apis = (CoreApis, realms::RealmsApi, test_control::TestControlApi);
+type Apis = (
+    CoreApis,
+    realms::RealmsApi,
+    test_control::TestControlApi,
+    test_journal::TestJournalApi,
+);
 
 type CoreApis = (
     health::HealthApi,

@@ -86,7 +86,7 @@ pub enum Minted {
 }
 
 /// 404 when test control is off.
-fn enabled(state: &AppState) -> Result<()> {
+pub(super) fn enabled(state: &AppState) -> Result<()> {
     if state.config.test_control {
         Ok(())
     } else {

@@ -23,6 +23,7 @@ use crate::error::Error;
 use crate::service::realms::Realms;
 use crate::state::AppState;
 
+mod control;
 mod realm;
 
 /// Builds the whole HTTP application for one server: the default realm at the
@@ -133,11 +134,7 @@ impl<O: Endpoint, A: Endpoint> Endpoint for Stack<O, A> {
         if let Some(refused) = ready_gate(&self.state, req.uri().path()) {
             return Ok(refused);
         }
-        if is_other(req.uri().path()) {
-            limit_body(&self.others, req, self.limit).await
-        } else {
-            limit_body(&self.api, req, self.limit).await
-        }
+        self.route(&self.state, req).await
     }
 }
 
@@ -170,11 +167,19 @@ impl<O: Endpoint, A: Endpoint> Stack<O, A> {
         *req.uri_mut() = uri
             .parse()
             .map_err(|_| poem::Error::from_status(StatusCode::BAD_REQUEST))?;
-        req.extensions_mut().insert(state);
-        if is_other(canonical) {
-            limit_body(&self.others, req, self.limit).await
-        } else {
-            limit_body(&self.api, req, self.limit).await
+        req.extensions_mut().insert(state.clone());
+        self.route(&state, req).await
+    }
+
+    /// To the pages or the API, under the realm's test control where it applies.
+    async fn route(&self, state: &AppState, req: Request) -> poem::Result<Response> {
+        let path = req.uri().path();
+        let endpoint = control::endpoint_of(path);
+        match (is_other(path), endpoint) {
+            (true, Some(e)) => control::observed(state, e, req, &self.others, self.limit).await,
+            (true, None) => limit_body(&self.others, req, self.limit).await,
+            (false, Some(e)) => control::observed(state, e, req, &self.api, self.limit).await,
+            (false, None) => limit_body(&self.api, req, self.limit).await,
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod authorize;
 pub mod bootstrap;
 pub mod client_auth;
 pub mod clients;
+pub mod control;
 pub mod end_session;
 pub mod health;
 pub mod id_token;

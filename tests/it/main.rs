@@ -34,5 +34,6 @@ mod spec_statuses;
 mod subprocess;
 mod swagger;
 mod test_control;
+mod test_faults;
 mod user_claims;
 mod users;
