@@ -15,6 +15,7 @@ mod authorize_pages;
 mod binary;
 mod clients;
 mod errors;
+mod examples;
 mod front_door;
 mod interop;
 mod layering;
