@@ -7,6 +7,14 @@ use crate::domain::time::Timestamp;
 
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;
+
+    /// The instant `secs` seconds from now, rounded *up* to a whole second:
+    /// instants are whole seconds, and an expiry of N seconds must never come
+    /// earlier than N seconds from now (rounding down would end a 3-second
+    /// grace after 2.01 s). A clock without sub-second time adds `secs`.
+    fn deadline(&self, secs: i64) -> Timestamp {
+        self.now().plus_secs(secs)
+    }
 }
 
 /// The wall clock.
@@ -20,6 +28,16 @@ impl Clock for SystemClock {
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
         Timestamp(secs)
+    }
+
+    fn deadline(&self, secs: i64) -> Timestamp {
+        let (whole, part) = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| (d.as_secs() as i64, d.subsec_nanos()))
+            .unwrap_or((0, 0));
+        Timestamp(whole)
+            .plus_secs(secs)
+            .plus_secs(i64::from(part > 0))
     }
 }
 
@@ -130,6 +148,16 @@ impl TestClock {
 }
 
 impl Clock for TestClock {
+    fn deadline(&self, secs: i64) -> Timestamp {
+        let frozen = self.frozen.load(Ordering::Acquire);
+        if frozen != NOT_FROZEN {
+            return Timestamp(frozen).plus_secs(secs);
+        }
+        self.base
+            .deadline(secs)
+            .plus_secs(self.offset.load(Ordering::Acquire))
+    }
+
     fn now(&self) -> Timestamp {
         let frozen = self.frozen.load(Ordering::Acquire);
         if frozen != NOT_FROZEN {
@@ -147,6 +175,24 @@ impl Clock for TestClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An expiry of N seconds never comes before N seconds have passed (a
+    /// roll grace of 3 s once ended after 2.3 s: instants were cut down).
+    #[test]
+    fn deadlines_round_up() {
+        for _ in 0..50 {
+            let before = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs_f64();
+            let d = SystemClock.deadline(3);
+            assert!(d.0 as f64 >= before + 3.0, "{} < {}", d.0, before + 3.0);
+            assert!((d.0 as f64) < before + 4.5);
+        }
+        let frozen = TestClock::new(std::sync::Arc::new(SystemClock));
+        frozen.freeze_at(Timestamp(100));
+        assert_eq!(frozen.deadline(3), Timestamp(103));
+    }
 
     #[test]
     fn the_test_clock_moves_freezes_and_comes_back() {

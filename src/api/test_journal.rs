@@ -345,9 +345,9 @@ impl TestJournalApi {
                 .into_iter()
                 .map(|e| JournalEntry {
                     at: e.at.to_rfc3339(),
-                    method: e.method,
+                    method: e.method.to_owned(),
                     path: e.path,
-                    endpoint: e.endpoint,
+                    endpoint: e.endpoint.to_owned(),
                     client_id: e.client_id,
                     grant_type: e.grant_type,
                     username: e.username,
@@ -356,7 +356,9 @@ impl TestJournalApi {
                     error: e.error,
                     duration_ms: e.duration_ms,
                     fault: e.fault,
-                    params: e.params.into_iter().collect(),
+                    params: form_urlencoded::parse(e.params.as_bytes())
+                        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                        .collect(),
                 })
                 .collect(),
         }))

@@ -52,53 +52,43 @@ pub(super) async fn observed<E: Endpoint>(
     }
     let started = Instant::now();
     let (req, params) = read_params(req, limit).await;
-    let find = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let basic_user = match req
-        .headers()
-        .get(AUTHORIZATION)
-        .map(|v| parse_authorization(v.as_bytes()))
-    {
-        Some(Ok(Credential::Basic { username, .. })) => Some(username),
+    let basic_user = match req.headers().get(AUTHORIZATION) {
+        Some(v) if v.as_bytes().starts_with(b"Basic ") => match parse_authorization(v.as_bytes()) {
+            Ok(Credential::Basic { username, .. }) => Some(username),
+            _ => None,
+        },
         _ => None,
     };
     // The client a request claims: Basic at the OAuth endpoints, else its
     // `client_id` parameter. The user: `username`, or Basic at the API.
-    let client_id = find("client_id")
-        .map(str::to_owned)
+    let client_id = params
+        .find("client_id")
         .or_else(|| (endpoint != "api").then(|| basic_user.clone()).flatten());
-    let username = find("username")
-        .map(str::to_owned)
+    let username = params
+        .find("username")
         .or_else(|| (endpoint == "api").then(|| basic_user.clone()).flatten());
-    let seen = Seen {
+    let grant_type = params.find("grant_type");
+    let fired = state.faults.fire(&Seen {
         endpoint,
         client_id: client_id.as_deref(),
-        grant_type: find("grant_type"),
+        grant_type: grant_type.as_deref(),
         username: username.as_deref(),
-    };
-    let fired = state.faults.fire(&seen);
+    });
     let mut entry = Entry {
         at: state.clock.now(),
         seq: 0,
-        method: req.method().to_string(),
+        method: method_name(req.method()),
         path: req.uri().path().to_owned(),
-        endpoint: endpoint.to_owned(),
-        client_id: client_id.clone(),
-        grant_type: seen.grant_type.map(str::to_owned),
-        username: username.clone(),
-        scope: find("scope").map(str::to_owned),
+        endpoint,
+        client_id,
+        grant_type,
+        username,
+        scope: params.find("scope"),
         status: 0,
         error: None,
         duration_ms: 0.0,
         fault: fired.as_ref().map(|(id, _)| id.clone()),
-        params: params
-            .iter()
-            .map(|(k, v)| (k.clone(), redact(k, v)))
-            .collect(),
+        params: params.redacted(),
     };
     let result = match fired.map(|(_, r)| r) {
         Some(Respond::Delay { ms }) => {
@@ -122,50 +112,145 @@ pub(super) async fn observed<E: Endpoint>(
     Ok(resp)
 }
 
-/// The request's parameters: the query, and a form or JSON object body of a
-/// declared length within the limit (read, then put back for the endpoint).
-async fn read_params(mut req: Request, limit: usize) -> (Request, Vec<(String, String)>) {
-    let mut params: Vec<(String, String)> =
-        form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
-            .take(64)
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
+/// The query and body parameters of one request, read without copying
+/// them (values are borrowed from the query and the form bytes).
+struct Params<'a> {
+    query: &'a str,
+    form: &'a [u8],
+    json: &'a [(String, String)],
+}
+
+/// What the journal and the faults need of a request's parameters.
+struct Extracted {
+    client_id: Option<String>,
+    grant_type: Option<String>,
+    username: Option<String>,
+    scope: Option<String>,
+    redacted: String,
+}
+
+impl Extracted {
+    fn find(&self, name: &str) -> Option<String> {
+        match name {
+            "client_id" => self.client_id.clone(),
+            "grant_type" => self.grant_type.clone(),
+            "username" => self.username.clone(),
+            "scope" => self.scope.clone(),
+            _ => None,
+        }
+    }
+
+    fn redacted(&self) -> String {
+        self.redacted.clone()
+    }
+}
+
+impl Params<'_> {
+    fn extract(&self) -> Extracted {
+        Extracted {
+            client_id: self.find("client_id"),
+            grant_type: self.find("grant_type"),
+            username: self.find("username"),
+            scope: self.find("scope"),
+            redacted: self.redacted(),
+        }
+    }
+
+    fn for_each(&self, mut f: impl FnMut(&str, &str)) {
+        let query = form_urlencoded::parse(self.query.as_bytes()).take(64);
+        let form = form_urlencoded::parse(self.form).take(64);
+        for (k, v) in query.chain(form) {
+            f(&k, &v);
+        }
+        self.json.iter().for_each(|(k, v)| f(k, v));
+    }
+
+    fn find(&self, name: &str) -> Option<String> {
+        let mut found = None;
+        self.for_each(|k, v| {
+            if found.is_none() && k == name && !v.is_empty() {
+                found = Some(v.to_owned());
+            }
+        });
+        found
+    }
+
+    /// Every parameter, redacted, form-encoded into one string.
+    fn redacted(&self) -> String {
+        let mut out = form_urlencoded::Serializer::new(String::new());
+        self.for_each(|k, v| {
+            out.append_pair(k, &redact(k, v));
+        });
+        out.finish()
+    }
+}
+
+fn method_name(m: &poem::http::Method) -> &'static str {
+    use poem::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+/// The parameters of a request: its query, and a form or JSON object body
+/// of a declared length within the limit (read, then put back for the
+/// endpoint, which gets the same bytes).
+async fn read_params(mut req: Request, limit: usize) -> (Request, Extracted) {
+    let query = req.uri().query().unwrap_or("").to_owned();
+    let none = |req, query: &str| {
+        let p = Params {
+            query,
+            form: &[],
+            json: &[],
+        };
+        (req, p.extract())
+    };
     let declared = req.headers().typed_get::<ContentLength>().map(|c| c.0);
     let readable = !req.headers().contains_key(TRANSFER_ENCODING)
         && declared.is_some_and(|n| n > 0 && n <= limit as u64);
-    if !readable {
-        return (req, params);
-    }
     let ctype = req
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let Ok(bytes) = req.take_body().into_bytes().await else {
-        return (req, params);
-    };
-    if ctype.starts_with("application/x-www-form-urlencoded") {
-        params.extend(
-            form_urlencoded::parse(&bytes)
-                .take(64)
-                .map(|(k, v)| (k.into_owned(), v.into_owned())),
-        );
-    } else if ctype.starts_with("application/json") {
-        if let Ok(serde_json::Value::Object(map)) =
-            serde_json::from_slice::<serde_json::Value>(&bytes)
-        {
-            for (k, v) in map.into_iter().take(64) {
-                let text = match v {
-                    serde_json::Value::String(s) => s,
-                    other => other.to_string(),
-                };
-                params.push((k, text));
-            }
-        }
+        .unwrap_or("");
+    let form = ctype.starts_with("application/x-www-form-urlencoded");
+    let json = ctype.starts_with("application/json");
+    if !readable || !(form || json) {
+        return none(req, &query);
     }
+    let Ok(bytes) = req.take_body().into_bytes().await else {
+        return none(req, &query);
+    };
+    let members: Vec<(String, String)> = if json {
+        match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            Ok(serde_json::Value::Object(map)) => map
+                .into_iter()
+                .take(64)
+                .map(|(k, v)| match v {
+                    serde_json::Value::String(s) => (k, s),
+                    other => (k, other.to_string()),
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    } else {
+        Vec::new()
+    };
+    let extracted = Params {
+        query: &query,
+        form: if form { &bytes } else { &[] },
+        json: &members,
+    }
+    .extract();
     req.set_body(Body::from(bytes));
-    (req, params)
+    (req, extracted)
 }
 
 /// The `error` of a JSON error answer (read, then put back).

@@ -368,7 +368,12 @@ mod tests {
         .unwrap();
         assert_eq!(ok, [GrantType::ClientCredentials, GrantType::RefreshToken]);
         assert!(check_grants(ClientType::Public, &uris(&["client_credentials"])).is_err());
-        assert!(check_grants(ClientType::Public, &uris(&["password"])).is_err());
+        assert_eq!(
+            check_grants(ClientType::Public, &uris(&["password"])).unwrap(),
+            [GrantType::Password],
+            "Keycloak's direct access grants, public clients too"
+        );
+        assert!(check_grants(ClientType::Public, &uris(&["ftp"])).is_err());
         assert!(check_grants(ClientType::Public, &[]).is_err());
     }
 

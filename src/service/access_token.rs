@@ -48,16 +48,18 @@ fn new_claims(
         user_id: user_id.to_owned(),
         scopes,
         issued_at: now,
-        expires_at: now.plus_secs(ttl),
+        expires_at: state.clock.deadline(ttl),
         family,
     }
 }
 
 /// The response half of an issued token.
-fn issued(token: String, claims: AccessClaims) -> IssuedToken {
+/// `expires_in` is the lifetime asked for: `exp` may lie up to a second
+/// beyond `iat` + it (see `Clock::deadline`), never before.
+fn issued(token: String, claims: AccessClaims, ttl: i64) -> IssuedToken {
     IssuedToken {
         token: Redacted::new(token),
-        expires_in: claims.expires_at.unix() - claims.issued_at.unix(),
+        expires_in: (claims.expires_at.unix() - claims.issued_at.unix()).min(ttl),
         scopes: claims.scopes,
         refresh_token: None,
         id_token: None,
@@ -75,7 +77,11 @@ pub fn issue(
     let claims = new_claims(state, client, user_id, scopes, family);
     let token = token::encode(&state.token_key, &claims)
         .map_err(|_| Error::invalid("scope", "the granted scopes do not fit in a token"))?;
-    Ok(issued(token, claims))
+    Ok(issued(
+        token,
+        claims,
+        client.access_token_ttl(state.config.access_token_ttl),
+    ))
 }
 
 /// Who a token is issued by and for: the issuer, and the resource a token
@@ -148,7 +154,11 @@ pub async fn mint(
         jwt.insert("lk_family".into(), json!(hex(&f)));
     }
     let token = jwt::sign(&key.private, &key.kid, "at+jwt", &jwt);
-    Ok(issued(token, claims))
+    Ok(issued(
+        token,
+        claims,
+        client.access_token_ttl(state.config.access_token_ttl),
+    ))
 }
 
 /// The claims of a JWT access token this server signed (signature and `typ`

@@ -82,7 +82,7 @@ pub async fn create(state: &AppState, caller: &Principal, new: NewKey) -> Result
                 format!("must be between 1 and {MAX_SECONDS}"),
             ));
         }
-        Expiry::In(s) => Some(now.plus_secs(s)),
+        Expiry::In(s) => Some(state.clock.deadline(s)),
     };
     let scopes = grantable_scopes(state, caller, &new.scopes)?;
     let secret = Kind::ApiKey.generate();
@@ -246,7 +246,7 @@ pub async fn roll(
     let secret = Kind::ApiKey.generate();
     let new_hash = fingerprint(&secret).to_vec();
     let prefix = api_key::display_prefix(&secret);
-    let until = now.plus_secs(grace_seconds).unix();
+    let until = state.clock.deadline(grace_seconds).unix();
     let record = update(state, id, move |k| {
         let old = std::mem::replace(&mut k.secret_hash, new_hash.clone());
         if grace_seconds > 0 {

@@ -193,9 +193,9 @@ pub struct Entry {
     pub at: Timestamp,
     /// Orders entries of the same second.
     pub seq: u64,
-    pub method: String,
+    pub method: &'static str,
     pub path: String,
-    pub endpoint: String,
+    pub endpoint: &'static str,
     pub client_id: Option<String>,
     pub grant_type: Option<String>,
     pub username: Option<String>,
@@ -204,8 +204,8 @@ pub struct Entry {
     pub error: Option<String>,
     pub duration_ms: f64,
     pub fault: Option<String>,
-    /// Every parameter, secrets redacted (see [`redact`]).
-    pub params: Vec<(String, String)>,
+    /// Every parameter, secrets redacted (see [`redact`]), form-encoded.
+    pub params: String,
 }
 
 /// A filter over the journal.
@@ -280,11 +280,12 @@ impl Journal {
     }
 }
 
-/// A parameter as the journal keeps it: passwords and secrets as `***`;
+/// A parameter as the journal keeps it (borrowed when it is kept as it is):
+/// passwords and secrets as `***`;
 /// codes, tokens and keys as their type prefix, `#` and the first 8 hex
 /// characters of the blake3 hash of the whole credential (a JWT as `jwt#…`),
 /// so a test can match a credential it holds without the journal holding it.
-pub fn redact(name: &str, value: &str) -> String {
+pub fn redact<'v>(name: &str, value: &'v str) -> std::borrow::Cow<'v, str> {
     const SECRET_NAMES: [&str; 5] = [
         "password",
         "client_secret",
@@ -296,11 +297,11 @@ pub fn redact(name: &str, value: &str) -> String {
         return "***".into();
     }
     let tag = match Kind::of(value) {
-        Some(kind) => kind.prefix().to_owned(),
-        None if crate::domain::jwt::looks_like_jwt(value) => "jwt".to_owned(),
-        None => return value.to_owned(),
+        Some(kind) => kind.prefix(),
+        None if crate::domain::jwt::looks_like_jwt(value) => "jwt",
+        None => return std::borrow::Cow::Borrowed(value),
     };
-    format!("{tag}#{}", &hex(&fingerprint(value))[..8])
+    format!("{tag}#{}", &hex(&fingerprint(value))[..8]).into()
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -82,7 +82,7 @@ pub async fn issue(
     claims.insert("aud".into(), json!(client.client_id.as_str()));
     claims.insert("azp".into(), json!(client.client_id.as_str()));
     claims.insert("iat".into(), json!(now.unix()));
-    claims.insert("exp".into(), json!(now.plus_secs(ttl).unix()));
+    claims.insert("exp".into(), json!(state.clock.deadline(ttl).unix()));
     claims.insert("auth_time".into(), json!(subject.auth_time));
     if let Some(nonce) = subject.nonce {
         claims.insert("nonce".into(), json!(nonce));

@@ -95,7 +95,7 @@ pub async fn approve(
             family: random_bytes::<16>().to_vec(),
             client_epoch: req.client.token_epoch,
             created_at: now.unix(),
-            expires_at: now.plus_secs(CODE_TTL).unix(),
+            expires_at: state.clock.deadline(CODE_TTL).unix(),
             used: false,
             auth_time: session.auth_time,
             sid: Some(session.sid.clone()),

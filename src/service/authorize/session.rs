@@ -156,7 +156,7 @@ pub async fn login(state: &AppState, username: &str, password: Redacted<String>)
         user_id: user.id.to_string(),
         password_stamp: password_stamp(&user.password_hash),
         created_at: now.unix(),
-        expires_at: now.plus_secs(SESSION_TTL).unix(),
+        expires_at: state.clock.deadline(SESSION_TTL).unix(),
     };
     state
         .store

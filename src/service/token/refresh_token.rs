@@ -88,7 +88,7 @@ fn new_refresh(
         user_id: origin.user_id.to_owned(),
         scopes: scopes.to_vec(),
         created_at: now.unix(),
-        expires_at: now.plus_secs(state.config.refresh_token_ttl).unix(),
+        expires_at: state.clock.deadline(state.config.refresh_token_ttl).unix(),
         rotated: false,
         auth_time: origin.auth_time,
         sid: origin.sid.map(str::to_owned),
