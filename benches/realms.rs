@@ -22,6 +22,7 @@ fn new_realm(name: String) -> NewRealm {
         name,
         admin_password: None,
         seed: None,
+        seed_json: None,
     }
 }
 

@@ -85,6 +85,8 @@ statuses! {
     SecretRotation = [400, 401, 403, 404, 409, 503];
     /// Test control without a body (404 when it is turned off).
     TestControlRead = [401, 403, 404, 503];
+    /// Resetting a realm (409 for the default realm).
+    TestControlReset = [401, 403, 404, 409, 503];
     /// Test control with a JSON body (404 when it is turned off).
     TestControlChange = [400, 401, 403, 404, 413, 415, 503];
     /// Service endpoints that may report the server unusable.

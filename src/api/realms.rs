@@ -131,17 +131,19 @@ impl RealmsApi {
     ) -> Result<CreatedRealm, ApiError<Create>> {
         let registry = registry(&state, realms)?;
         let b = body.0;
-        let seed = match b.seed {
-            Some(Any(v)) => {
-                Some(crate::seed::parse_json(&v).map_err(|m| Error::invalid("seed", m))?)
-            }
-            None => None,
+        let (seed, seed_json) = match b.seed {
+            Some(Any(v)) => (
+                Some(crate::seed::parse_json(&v).map_err(|m| Error::invalid("seed", m))?),
+                Some(v.to_string()),
+            ),
+            None => (None, None),
         };
         let created = registry
             .create(NewRealm {
                 name: b.name,
                 admin_password: b.admin_password.map(Redacted::new),
                 seed,
+                seed_json,
             })
             .await?;
         let i = info(&base, created.realm);

@@ -9,7 +9,7 @@ use poem_openapi::types::Any;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::auth::{Authorized, TestControl};
-use super::error::{ApiError, TestControlChange, TestControlRead};
+use super::error::{ApiError, TestControlChange, TestControlRead, TestControlReset};
 use super::links::BaseUrl;
 use super::oauth::token::TokenBody;
 use super::ApiTags;
@@ -76,6 +76,13 @@ pub struct MintTokens {
     /// would give (a refresh token when the client has the grant, an id_token
     /// with `openid`).
     pub kinds: Option<Vec<String>>,
+}
+
+#[derive(ApiResponse)]
+pub enum Reset {
+    /// The realm is back to its creation seed.
+    #[oai(status = 204)]
+    Done,
 }
 
 #[derive(ApiResponse)]
@@ -164,6 +171,34 @@ impl TestControlApi {
         enabled(&state)?;
         state.test_clock.reset();
         Ok(Json(state.test_clock.state().into()))
+    }
+
+    /// Reset the realm
+    ///
+    /// Back to the realm's creation seed: everything made since is removed,
+    /// the seeded records restored, its admin kept as it is; every token, code
+    /// and session issued before is refused; its clock, faults and journal
+    /// start afresh. For created realms (the default realm: 409).
+    #[oai(path = "/reset", method = "post", operation_id = "resetTestRealm")]
+    async fn reset(
+        &self,
+        state: Data<&AppState>,
+        realms: Option<Data<&std::sync::Arc<crate::service::realms::Realms>>>,
+        _auth: Authorized<TestControl>,
+    ) -> Result<Reset, ApiError<TestControlReset>> {
+        enabled(&state)?;
+        if state.realm.is_default() {
+            return Err(Error::Conflict {
+                code: "not_supported",
+                message: "the default realm cannot be reset; give each test a realm of its own (POST /api/v1/realms) and reset that".into(),
+            }
+            .into());
+        }
+        let registry = realms.map(|d| d.0).ok_or_else(|| {
+            Error::Internal("the realm registry is missing from the route".into())
+        })?;
+        registry.reset(&state.realm.name).await?;
+        Ok(Reset::Done)
     }
 
     /// Mint tokens

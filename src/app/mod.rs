@@ -168,6 +168,9 @@ impl<O: Endpoint, A: Endpoint> Stack<O, A> {
             .parse()
             .map_err(|_| poem::Error::from_status(StatusCode::BAD_REQUEST))?;
         req.extensions_mut().insert(state.clone());
+        if canonical == "/api/v1/test/reset" {
+            req.extensions_mut().insert(self.realms.clone());
+        }
         self.route(&state, req).await
     }
 

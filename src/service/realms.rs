@@ -31,6 +31,8 @@ pub struct NewRealm {
     pub admin_password: Option<Redacted<String>>,
     /// Applied at creation, as `--seed` is at start.
     pub seed: Option<Seed>,
+    /// The inline seed's JSON text, kept for resets.
+    pub seed_json: Option<String>,
 }
 
 /// A realm as the management API shows it.
@@ -113,6 +115,7 @@ impl Realms {
                         name: r.name.clone(),
                         admin_password: r.admin_password.clone().map(Redacted::new),
                         seed: Some(r.seed.clone()),
+                        seed_json: None,
                     })
                     .await?;
                 }
@@ -230,10 +233,11 @@ impl Realms {
             name: new.name.clone(),
             created_at: self.default.clock.now().unix(),
             status: RealmStatus::Creating,
+            seed_json: new.seed_json.clone().unwrap_or_default(),
         };
         registry.insert(&record)?;
         self.default.store.flush().await?;
-        let filled = match self.fill(&record, new).await {
+        let filled = match self.fill(&record, new, None).await {
             Ok(filled) => {
                 async {
                     registry.set_status(&record.name, record.id, RealmStatus::Live)?;
@@ -279,11 +283,23 @@ impl Realms {
         &self,
         record: &RealmRecord,
         new: NewRealm,
+        keep_admin: Option<crate::store::UserRecord>,
     ) -> Result<(AppState, Option<Redacted<String>>)> {
         let store = self.default.store.realm(Prefix::of_realm(record.id))?;
         let state = self.default.for_realm(store, &record.name)?;
         let deferred = state.store.defer_durability();
         crate::service::scopes::ensure_catalog(&state).await?;
+        if let Some(admin) = keep_admin {
+            // A reset keeps the realm's admin as it is.
+            state.store.users().insert(&admin).await?;
+            if let Some(seed) = &new.seed {
+                crate::service::seed::apply(&state, seed).await?;
+            }
+            crate::service::clients::ensure_swagger_ui(&state).await?;
+            drop(deferred);
+            state.store.flush().await?;
+            return Ok((state, None));
+        }
         let seeded_admin = new.seed.as_ref().and_then(|s| {
             s.users
                 .iter()
@@ -319,6 +335,70 @@ impl Realms {
         drop(deferred);
         state.store.flush().await?;
         Ok((state, generated))
+    }
+
+    /// Puts the realm `name` back to its creation seed: everything made since
+    /// is removed, the seeded records restored, its admin kept as it is. It
+    /// gets a new id, so every token, code and session issued before is
+    /// refused (a new MAC key, new signing keys, none of the old records),
+    /// and a new state: its clock, faults and journal start afresh. The old
+    /// content stays served until the new is durable; a crash in between
+    /// leaves the old realm as it was.
+    pub async fn reset(&self, name: &str) -> Result<()> {
+        let _writes = self.writes.lock().await;
+        let (old_state, old) = {
+            let live = self.live.read().map_err(|_| poisoned())?;
+            let l = live.get(name).ok_or_else(|| not_found(name))?;
+            (l.state.clone(), l.record.clone())
+        };
+        let admin = old_state.store.users().get_by_username(ADMIN_USERNAME)?;
+        let seed = if old.seed_json.is_empty() {
+            self.default.config.seed.as_ref().and_then(|s| {
+                s.realms
+                    .iter()
+                    .find(|r| r.name == name)
+                    .map(|r| r.seed.clone())
+            })
+        } else {
+            let value: serde_json::Value = serde_json::from_str(&old.seed_json)
+                .map_err(|e| Error::Internal(format!("a stored realm seed does not parse: {e}")))?;
+            Some(crate::seed::parse_json(&value).map_err(Error::Internal)?)
+        };
+        let registry = self.default.store.realms();
+        let record = RealmRecord {
+            id: registry.new_id()?,
+            status: RealmStatus::Live,
+            ..old.clone()
+        };
+        let new = NewRealm {
+            name: name.to_owned(),
+            admin_password: None,
+            seed,
+            seed_json: None,
+        };
+        let (state, _) = match self.fill(&record, new, admin).await {
+            Ok(filled) => filled,
+            Err(e) => {
+                self.default
+                    .store
+                    .realm(Prefix::of_realm(record.id))?
+                    .purge()?;
+                self.default.store.flush().await?;
+                return Err(e);
+            }
+        };
+        registry.put(&record)?;
+        self.default.store.flush().await?;
+        state.mark_ready();
+        {
+            let mut live = self.live.write().map_err(|_| poisoned())?;
+            live.insert(name.to_owned(), Live { state, record });
+        }
+        old_state.realm.mark_gone();
+        old_state.store.retire();
+        old_state.store.purge()?;
+        self.default.store.flush().await?;
+        Ok(())
     }
 
     /// Stops serving every realm (shutdown): their states go, so nothing

@@ -25,11 +25,39 @@ pub struct RealmRecord {
     pub name: String,
     pub created_at: i64,
     pub status: RealmStatus,
+    /// The inline seed it was created with (JSON text; empty for none), what
+    /// a reset puts back.
+    pub seed_json: String,
+}
+
+/// Version 1, before resets kept the creation seed.
+#[derive(Deserialize)]
+struct RealmRecordV1 {
+    id: u64,
+    name: String,
+    created_at: i64,
+    status: RealmStatus,
 }
 
 impl Record for RealmRecord {
-    const VERSION: u8 = 1;
+    const VERSION: u8 = 2;
     const KIND: &'static str = "realm";
+
+    fn decode_older(version: u8, body: &[u8]) -> Result<Self, codec::CodecError> {
+        match version {
+            1 => {
+                let v = codec::decode_shape::<RealmRecordV1>(Self::KIND, body)?;
+                Ok(RealmRecord {
+                    id: v.id,
+                    name: v.name,
+                    created_at: v.created_at,
+                    status: v.status,
+                    seed_json: String::new(),
+                })
+            }
+            found => Err(codec::unreadable::<Self>(found)),
+        }
+    }
 }
 
 /// Access to the realm registry.
@@ -82,6 +110,12 @@ impl Realms {
         rec.status = status;
         self.tree.insert(name.as_bytes(), codec::encode(&rec)?)?;
         Ok(true)
+    }
+
+    /// Writes `rec` over whatever the registry holds under its name (not flushed).
+    pub fn put(&self, rec: &RealmRecord) -> Result<(), StoreError> {
+        self.tree.insert(rec.name.as_bytes(), codec::encode(rec)?)?;
+        Ok(())
     }
 
     pub fn remove(&self, name: &str) -> Result<(), StoreError> {

@@ -493,3 +493,145 @@ async fn the_password_grant_is_for_clients_that_ask_for_it() {
         .unwrap()
         .contains(&json!("password")));
 }
+
+#[tokio::test]
+async fn a_reset_puts_a_realm_back_to_its_seed() {
+    let server = TestServer::start().await;
+    let seed = json!({
+        "users": [{"username": "sam", "password": "sam-password"}],
+        "clients": [{"client_id": "seeded-app", "client_secret": "lk_cs_seeded-app-secret-kept", "name": "Seeded",
+                     "type": "confidential", "grant_types": ["client_credentials"], "scopes": ["read"]}],
+    });
+    let body = realm_with_seed(&server, "resettable", seed).await;
+    let realm = RealmRef {
+        path: "/realms/resettable".into(),
+        admin: (
+            "admin".into(),
+            body["admin"]["password"].as_str().unwrap().into(),
+        ),
+    };
+    let fresh = server.state.store.created_realm_records().unwrap();
+    let app = OAuthClient {
+        id: "seeded-app".into(),
+        secret: Some("lk_cs_seeded-app-secret-kept".into()),
+    };
+    let token = expect_json(
+        realm
+            .token(&server, app.auth(), Grant::client_credentials())
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let token = token["access_token"].as_str().unwrap().to_owned();
+    realm
+        .admin_json(
+            &server,
+            Method::POST,
+            "/api/v1/users",
+            json!({"username": "temp", "password": "temp-password"}),
+            StatusCode::CREATED,
+        )
+        .await;
+    advance(&server, &realm, 500).await;
+    realm
+        .admin_json(
+            &server,
+            Method::POST,
+            "/api/v1/test/faults",
+            json!({"match": {"endpoint": "jwks"}, "respond": {"malformed_body": true}, "times": 0}),
+            StatusCode::CREATED,
+        )
+        .await;
+    assert!(server.state.store.created_realm_records().unwrap() > fresh);
+
+    let resp = server
+        .post(&realm.p("/api/v1/test/reset"))
+        .basic_auth(&realm.admin.0, Some(&realm.admin.1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        server.state.store.created_realm_records().unwrap(),
+        fresh,
+        "only the seed's records, the admin's and the catalog remain"
+    );
+    assert_eq!(
+        realm.me(&server, &token).await,
+        StatusCode::UNAUTHORIZED,
+        "a token from before the reset is refused"
+    );
+    let again = realm
+        .token(&server, app.auth(), Grant::client_credentials())
+        .await;
+    assert_eq!(
+        again.status(),
+        StatusCode::OK,
+        "the seeded client is back with its secret"
+    );
+    let temp = server
+        .get(&realm.p("/api/v1/users/me"))
+        .basic_auth("temp", Some("temp-password"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        temp.status(),
+        StatusCode::UNAUTHORIZED,
+        "made since the seed: gone"
+    );
+    let sam = server
+        .get(&realm.p("/api/v1/users/me"))
+        .basic_auth("sam", Some("sam-password"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sam.status(), StatusCode::OK);
+    let c = clock(&server, &realm, Method::GET, Value::Null).await;
+    assert_eq!(c["offset_seconds"], 0, "the clock is real again");
+    let faults = realm
+        .admin_json(
+            &server,
+            Method::GET,
+            "/api/v1/test/faults",
+            Value::Null,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(faults["faults"], json!([]));
+    assert_eq!(
+        server
+            .get(&realm.p("/oauth/jwks"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let journal = realm
+        .admin_json(
+            &server,
+            Method::GET,
+            "/api/v1/test/requests",
+            Value::Null,
+            StatusCode::OK,
+        )
+        .await;
+    let before = journal["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["path"] == "/api/v1/users" && e["method"] == "POST");
+    assert!(!before, "the journal starts afresh: {journal}");
+    // The default realm is not reset: each test takes a realm of its own.
+    let resp = server
+        .as_admin(Method::POST, "/api/v1/test/reset")
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::CONFLICT, "not_supported").await;
+}
+
+async fn realm_with_seed(server: &TestServer, name: &str, seed: Value) -> Value {
+    crate::realms::create_realm(server, json!({"name": name, "seed": seed})).await
+}
