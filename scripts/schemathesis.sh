@@ -4,7 +4,9 @@
 # requests for every operation for about 60 s (examples, coverage and fuzzing
 # phases, as the admin), and fails on a 5xx, a broken connection, a status the
 # operation does not declare, a wrong content type, or a body that is not what
-# the spec says (every error the JSON error shape included).
+# the spec says (every error the JSON error shape included). Queued faults
+# (/api/v1/test/faults) are left out: a generated fault would make the server
+# answer 5xx or drop connections on purpose for the rest of the run.
 #
 # usage: bash scripts/schemathesis.sh [SECONDS]      (after `cargo build --release`)
 # env:   LATCHKEY_BIN (default target/release/latchkey), ST_VENV (default target/schemathesis-venv)
@@ -46,7 +48,8 @@ timeout $((SECONDS_BUDGET + 120)) "$VENV/bin/st" run openapi/openapi.json \
   --url "http://127.0.0.1:$PORT" --auth "admin:$PASSWORD" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --mode all --phases examples,coverage,fuzzing --max-time "$SECONDS_BUDGET" --max-examples 50 \
-  --request-timeout 10 --generation-database none --seed 1 --warnings off --no-color || status=$?
+  --request-timeout 10 --generation-database none --seed 1 --warnings off --no-color \
+  --exclude-path-regex '^/api/v1/test/faults' || status=$?
 if ! kill -0 "$SERVER" 2>/dev/null; then
   say "the server died during the run:"; tail -50 "$LOG" >&2; exit 1
 fi
