@@ -230,7 +230,8 @@ async fn metadata_lists_the_authorization_endpoint() {
             "authorization_code",
             "client_credentials",
             "refresh_token",
-            "implicit"
+            "implicit",
+            "password"
         ])
     );
     assert!(m["token_endpoint_auth_methods_supported"]

@@ -122,7 +122,7 @@ async fn redirect_uris_are_validated() {
     // Bad types and grants.
     for body in [
         json!({"name": "x", "type": "web"}),
-        json!({"name": "x", "type": "confidential", "grant_types": ["password"]}),
+        json!({"name": "x", "type": "confidential", "grant_types": ["urn:ietf:params:oauth:grant-type:device_code"]}),
         json!({"name": "x", "type": "confidential", "grant_types": []}),
         json!({"name": "", "type": "confidential", "grant_types": ["client_credentials"]}),
         json!({"name": "x", "type": "confidential", "grant_types": ["client_credentials"], "access_token_ttl_seconds": 0}),
