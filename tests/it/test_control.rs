@@ -635,3 +635,83 @@ async fn a_reset_puts_a_realm_back_to_its_seed() {
 async fn realm_with_seed(server: &TestServer, name: &str, seed: Value) -> Value {
     crate::realms::create_realm(server, json!({"name": name, "seed": seed})).await
 }
+
+/// `max_age` measures the sign-in's age on the realm's clock.
+#[tokio::test]
+async fn max_age_follows_the_realms_clock() {
+    let server = TestServer::start().await;
+    let realm = RealmRef::create(&server, "aging").await;
+    realm
+        .admin_json(
+            &server,
+            Method::POST,
+            "/api/v1/users",
+            json!({"username": "ola", "password": "ola-password"}),
+            StatusCode::CREATED,
+        )
+        .await;
+    let web = realm.client(&server, json!({"name": "web", "type": "confidential", "redirect_uris": [CB], "grant_types": ["authorization_code"], "scopes": ["openid", "read"], "skip_consent": true})).await;
+    let url = |extra: &str| {
+        format!(
+            "{}{}",
+            realm.path,
+            authorize_url(&web, CB, &format!("&scope=openid&nonce=n{extra}"))
+        )
+    };
+    let mut browser = Browser::new(&server);
+    browser
+        .sign_in_for_code(&url(""), "ola", "ola-password")
+        .await;
+    assert_eq!(
+        browser.get(&url("&max_age=60")).await.status(),
+        StatusCode::FOUND,
+        "a fresh sign-in"
+    );
+    advance(&server, &realm, 120).await;
+    let page = browser.get(&url("&max_age=60")).await.text().await.unwrap();
+    assert!(
+        page.contains("name=\"username\""),
+        "two minutes later the sign-in is too old: {page}"
+    );
+    assert_eq!(
+        browser.get(&url("&max_age=600")).await.status(),
+        StatusCode::FOUND,
+        "but not for ten minutes"
+    );
+}
+
+/// An API key's `last_used_at` is the realm's time of use.
+#[tokio::test]
+async fn last_used_at_follows_the_realms_clock() {
+    let server = TestServer::start().await;
+    let realm = RealmRef::create(&server, "used").await;
+    let key = realm
+        .admin_json(
+            &server,
+            Method::POST,
+            "/api/v1/api-keys",
+            json!({"name": "k"}),
+            StatusCode::CREATED,
+        )
+        .await;
+    let (secret, id) = (key["secret"].as_str().unwrap(), key["id"].as_str().unwrap());
+    clock(
+        &server,
+        &realm,
+        Method::PUT,
+        json!({"frozen_at": "2030-01-01T00:00:00Z"}),
+    )
+    .await;
+    assert_eq!(realm.me(&server, secret).await, StatusCode::OK);
+    let seen = realm
+        .admin_json(
+            &server,
+            Method::GET,
+            &format!("/api/v1/api-keys/{id}"),
+            Value::Null,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(seen["last_used_at"], "2030-01-01T00:00:00Z", "{seen}");
+    assert_eq!(seen["use_count"], 1);
+}
