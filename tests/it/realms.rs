@@ -74,6 +74,19 @@ impl RealmRef {
         expect_json(resp, status).await
     }
 
+    /// `POST path` in this realm as its admin, expecting 400 `invalid_request`;
+    /// returns the error body.
+    pub async fn post_refused(&self, server: &TestServer, path: &str, body: Value) -> Value {
+        let resp = server
+            .post(&self.p(path))
+            .basic_auth(&self.admin.0, Some(&self.admin.1))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        expect_error(resp, StatusCode::BAD_REQUEST, "invalid_request").await
+    }
+
     pub async fn client(&self, server: &TestServer, body: Value) -> OAuthClient {
         OAuthClient::of(
             &self

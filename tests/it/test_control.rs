@@ -38,14 +38,9 @@ async fn mint(server: &TestServer, realm: &RealmRef, body: Value) -> Value {
 }
 
 async fn mint_refused(server: &TestServer, realm: &RealmRef, body: Value, field: &str) {
-    let resp = server
-        .post(&realm.p("/api/v1/test/tokens"))
-        .basic_auth(&realm.admin.0, Some(&realm.admin.1))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let err = expect_error(resp, StatusCode::BAD_REQUEST, "invalid_request").await;
+    let err = realm
+        .post_refused(server, "/api/v1/test/tokens", body)
+        .await;
     let says = err["error_description"].as_str().unwrap();
     assert!(says.starts_with(&format!("{field}:")), "{field}: {err}");
 }

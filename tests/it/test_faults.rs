@@ -21,14 +21,9 @@ async fn fault(server: &TestServer, realm: &RealmRef, body: Value) -> Value {
 }
 
 async fn refused(server: &TestServer, realm: &RealmRef, body: Value, field: &str) {
-    let resp = server
-        .post(&realm.p("/api/v1/test/faults"))
-        .basic_auth(&realm.admin.0, Some(&realm.admin.1))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let err = expect_error(resp, StatusCode::BAD_REQUEST, "invalid_request").await;
+    let err = realm
+        .post_refused(server, "/api/v1/test/faults", body)
+        .await;
     assert!(
         err["error_description"]
             .as_str()
